@@ -1,0 +1,51 @@
+"""Recurring work, run by RQ's cron scheduler: `python -m jobs.schedules`.
+
+The scheduler only enqueues; the worker runs each tick. Work that users or staff
+can see goes through portal.jobqueue.enqueue, so it gets a Job row.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from rq.cron import CronScheduler
+
+from jobs import context
+from portal import jobqueue
+from portal.logic import feeds
+
+
+def sweep_outbox() -> int:
+    """Enqueue jobs accepted while Redis was unreachable (and ones Redis lost)."""
+    with context.job_database():
+        return jobqueue.sweep_outbox(context.config())
+
+
+def refresh_feeds() -> int:
+    """Hourly rebuild, so announcements whose publish window opened or closed show up."""
+    with context.job_database():
+        return feeds.request_rebuild(context.config()).id
+
+
+def build_scheduler(config: dict) -> CronScheduler:
+    """A cron scheduler with every recurring job of the portal registered."""
+    cron = CronScheduler(connection=jobqueue.redis_connection(config), logging_level=config["RQ_LOG_LEVEL"])
+    queue = config["RQ_QUEUE"]
+    cron.register(sweep_outbox, queue, interval=config["OUTBOX_SWEEP_SECONDS"], name="sweep_outbox")
+    cron.register(refresh_feeds, queue, cron="5 * * * *", name="refresh_feeds")
+    return cron
+
+
+def main() -> None:
+    """Run the scheduler until stopped."""
+    config = context.config()
+    logging.basicConfig(level=config["LOG_LEVEL"], format="%(asctime)s cron %(levelname)s %(message)s")
+    build_scheduler(config).start()
+
+
+if __name__ == "__main__":
+    # Under `python -m` this file is __main__; RQ refuses __main__ functions, so
+    # register the ones of the importable module instead.
+    from jobs.schedules import main as importable_main
+
+    importable_main()

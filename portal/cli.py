@@ -1,0 +1,75 @@
+"""Flask commands: migrate, check-schema, seed-demo, sweep-outbox, rebuild-feeds."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+from flask import current_app
+
+from portal import jobqueue, schema
+from portal.db import database
+from portal.logic import feeds
+from portal.storage import storage_for
+
+
+def init_app(app) -> None:
+    """Register the portal's commands on `flask`."""
+    for command in (migrate, check_schema, seed_demo, sweep_outbox, rebuild_feeds):
+        app.cli.add_command(command)
+
+
+@click.command("migrate")
+def migrate():
+    """Apply pending database migrations."""
+    with database.connection_context():
+        applied = schema.migrate(database.obj)
+    click.echo("已套用：" + ", ".join(applied) if applied else "資料庫已是最新版本。")
+
+
+@click.command("check-schema")
+def check_schema():
+    """Exit 1 when the models and the migrated database disagree."""
+    with database.connection_context():
+        waiting = schema.pending(database.obj)
+        diff = schema.drift(database.obj)
+    if waiting:
+        click.echo("尚未套用的 migration：" + ", ".join(waiting))
+    if diff:
+        click.echo("models 與資料庫不一致：\n" + diff)
+    sys.exit(1 if waiting or diff else 0)
+
+
+@click.command("seed-demo")
+def seed_demo():
+    """Load the demo content (idempotent) and ask the worker to rebuild the feeds."""
+    from portal import demo
+
+    config = current_app.config
+    with database.connection_context():
+        counts = demo.load_all(storage_for(config))
+        job = feeds.request_rebuild(config)
+    click.echo("示範資料：" + "、".join(f"{k} {v} 筆" for k, v in counts.items()))
+    click.echo(f"已排入工作 #{job.id}（更新公告訂閱來源），狀態：{job.state_label}")
+
+
+@click.command("sweep-outbox")
+def sweep_outbox():
+    """Enqueue jobs that were accepted while Redis was unreachable."""
+    with database.connection_context():
+        count = jobqueue.sweep_outbox(current_app.config)
+    click.echo(f"已排入 {count} 個待排程工作。")
+
+
+@click.command("rebuild-feeds")
+@click.option("--now", is_flag=True, help="build in this process instead of asking the worker")
+def rebuild_feeds(now: bool):
+    """Rebuild the Atom feeds (normally done by the worker)."""
+    config = current_app.config
+    with database.connection_context():
+        if now:
+            kinds = feeds.publish_all(config, storage_for(config))
+            click.echo("已更新：" + ", ".join(kinds))
+        else:
+            job = feeds.request_rebuild(config)
+            click.echo(f"已排入工作 #{job.id}，狀態：{job.state_label}")

@@ -1,0 +1,27 @@
+"""Apply numbered migrations and compare the result with the models."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from playhouse.migrations import Runner
+from playhouse.schema_diff import diff_models
+
+from portal.models import ALL_MODELS
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+
+
+def migrate(db) -> list[str]:
+    """Apply pending migrations in order; return the names applied."""
+    return Runner(db, directory=str(MIGRATIONS_DIR)).up()
+
+
+def pending(db) -> list[str]:
+    """Names of migrations not yet applied."""
+    return [m.name for m in Runner(db, directory=str(MIGRATIONS_DIR)).status() if not m.applied]
+
+
+def drift(db) -> str:
+    """What the models declare that the database lacks (or has extra); '' when they agree."""
+    return str(diff_models(db, ALL_MODELS))

@@ -1,0 +1,32 @@
+"""Response headers every page carries (DESIGN.md §6)."""
+
+from __future__ import annotations
+
+# No inline script anywhere; inline style attributes are allowed because
+# sanitized announcements may carry color/font-size spans (P10).
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; object-src 'none'; base-uri 'self'; frame-ancestors 'none'; "
+    "form-action 'self'"
+)
+
+
+def init_app(app) -> None:
+    """Add security and caching headers to every response."""
+    https = app.config["HTTPS"]
+
+    @app.after_request
+    def _headers(response):
+        headers = response.headers
+        headers.setdefault("Content-Security-Policy", CSP)
+        headers.setdefault("X-Frame-Options", "DENY")
+        headers.setdefault("X-Content-Type-Options", "nosniff")
+        headers.setdefault("Referrer-Policy", "same-origin")
+        if response.mimetype == "text/html":
+            # IE11 would otherwise show intranet sites in IE7 mode, where htmx cannot run.
+            headers.setdefault("X-UA-Compatible", "IE=edge")
+            headers.setdefault("Cache-Control", "no-store")
+            response.vary.add("HX-Request")
+        if https:
+            headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+        return response

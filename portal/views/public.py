@@ -1,0 +1,36 @@
+"""The public home page (P2) and 醫事人員專區."""
+
+from __future__ import annotations
+
+from flask import Blueprint, request
+
+from portal.htmx import render_page
+from portal.logic import announcements, cards, links
+from portal.logic.pagination import paginate
+
+bp = Blueprint("public", __name__)
+
+BUSINESS_PER_PAGE = 10
+SYSTEM_CAROUSEL_SIZE = 5
+
+
+@bp.get("/")
+def home():
+    """即時公告, common links and logins, paginated 業務公告, newest 系統公告."""
+    page = paginate(announcements.visible("business"), request.args.get("page"), BUSINESS_PER_PAGE)
+    return render_page(
+        "public/home.html",
+        fragment="public/_business.html",
+        realtime=announcements.present(announcements.visible("realtime")),
+        business=announcements.present(page.items),
+        page=page,
+        system=announcements.present(announcements.visible("system").limit(SYSTEM_CAROUSEL_SIZE)),
+        professional=links.sections("professional").get("professional"),
+        cards=cards.card_types(),
+    )
+
+
+@bp.get("/professionals")
+def professionals():
+    """醫事人員專區: the professional systems, each opened with a card login."""
+    return render_page("public/professionals.html", professional=links.sections("professional").get("professional"))
