@@ -12,7 +12,7 @@ from portal.config import ROOT, load_config, secret_key
 
 csrf = CSRFProtect()
 login_manager = LoginManager()
-htmx = Htmx()
+htmx_extension = Htmx()
 
 
 def create_app(overrides: dict | None = None) -> Flask:
@@ -36,7 +36,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     )
     app.json.ensure_ascii = False
 
-    htmx.init_app(app)
+    htmx_extension.init_app(app)
     csrf.init_app(app)
     login_manager.init_app(app)
     # Card login arrives with issue 3; until then nobody is logged in.

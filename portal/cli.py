@@ -6,6 +6,7 @@ import sys
 
 import click
 from flask import current_app
+from flask.cli import with_appcontext
 
 from portal import jobqueue, schema
 from portal.db import database
@@ -20,6 +21,7 @@ def init_app(app) -> None:
 
 
 @click.command("migrate")
+@with_appcontext
 def migrate():
     """Apply pending database migrations."""
     with database.connection_context():
@@ -28,6 +30,7 @@ def migrate():
 
 
 @click.command("check-schema")
+@with_appcontext
 def check_schema():
     """Exit 1 when the models and the migrated database disagree."""
     with database.connection_context():
@@ -41,6 +44,7 @@ def check_schema():
 
 
 @click.command("seed-demo")
+@with_appcontext
 def seed_demo():
     """Load the demo content (idempotent) and ask the worker to rebuild the feeds."""
     from portal import demo
@@ -54,6 +58,7 @@ def seed_demo():
 
 
 @click.command("sweep-outbox")
+@with_appcontext
 def sweep_outbox():
     """Enqueue jobs that were accepted while Redis was unreachable."""
     with database.connection_context():
@@ -62,6 +67,7 @@ def sweep_outbox():
 
 
 @click.command("rebuild-feeds")
+@with_appcontext
 @click.option("--now", is_flag=True, help="build in this process instead of asking the worker")
 def rebuild_feeds(now: bool):
     """Rebuild the Atom feeds (normally done by the worker)."""

@@ -55,7 +55,14 @@ def is_postgres() -> bool:
 
 def init_app(app) -> None:
     """Bind the database; a request connects on its first query and closes at teardown."""
-    bind_database(app.config)
+    db = bind_database(app.config)
+    app.extensions["database"] = db
+
+    @app.before_request
+    def _bind():
+        # One app per process in production; tests run several, so each request re-points the proxy.
+        if database.obj is not db:
+            database.initialize(db)
 
     @app.teardown_request
     def _close(exc):

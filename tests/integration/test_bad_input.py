@@ -1,0 +1,66 @@
+"""Bad input never gives a 500: clamped pages, literal keywords, zh-TW 404s."""
+
+import pytest
+
+from tests.pages import check_page
+
+LISTS = ["/", "/announcements/business", "/guide/system", "/guide/security"]
+WEIRD_PAGES = ["-1", "abc", "999999", "0", "1e9", "", "%00", "1;DROP TABLE announcement"]
+
+
+@pytest.mark.parametrize("url", LISTS)
+@pytest.mark.parametrize("page", WEIRD_PAGES)
+def test_weird_page_numbers_show_a_normal_page(demo_client, url, page):
+    response = demo_client.get(url, query_string={"page": page})
+    assert response.status_code == 200
+    soup = check_page(response)
+    assert soup.select("li.ann"), "a clamped page still lists announcements"
+
+
+@pytest.mark.parametrize("url", ["/announcements/business", "/downloads", "/contacts", "/guide/faq", "/guide/system"])
+@pytest.mark.parametrize("keyword", ["字" * 10000, "%", "_", "'", '"', "\\", "%_%", "' OR 1=1 --", "<script>x</script>"])
+def test_odd_keywords_give_a_normal_page(demo_client, url, keyword):
+    response = demo_client.get(url, query_string={"q": keyword, "service": "all"})
+    assert response.status_code == 200
+    check_page(response)
+    assert "<script>x</script>" not in response.get_data(as_text=True)
+    if len(keyword) > 100:
+        assert "關鍵字過長，僅以前 100 個字查詢。" in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("url", [
+    "/downloads?service=999999", "/downloads?service=-1", "/downloads?service=abc",
+    "/contacts?category=999999", "/contacts?service=999999", "/contacts?service=abc",
+    "/guide/faq?category=999999", "/guide/faq?category=abc", "/guide/faq?open=abc",
+    "/policies/privacy?open=zzz", "/login?card=nope&reader=nope",
+])
+def test_unknown_ids_in_filters_give_a_normal_page(demo_client, url):
+    response = demo_client.get(url)
+    assert response.status_code == 200
+    check_page(response)
+
+
+@pytest.mark.parametrize("url", [
+    "/no-such-page", "/announcements/999999", "/announcements/nope", "/announcements/1/attachments/999999",
+    "/feeds/unknown.atom", "/feeds/..%2Fsecret_key.atom", "/feeds/business.rss", "/downloads/1/..",
+    "/policies/nope", "/policies/privacy/sections/999999", "/guide/faq/999999", "/static/../config.toml",
+    "/downloads/999999/pdf",
+])
+def test_unknown_or_path_like_urls_are_a_zh_tw_404(demo_client, url):
+    response = demo_client.get(url)
+    assert response.status_code == 404
+    soup = check_page(response)
+    assert "找不到您要的網頁" in soup.get_text()
+    assert soup.select_one(".error-box strong").get_text().isalnum()
+
+
+def test_404_for_htmx_is_a_fragment(demo_client):
+    response = demo_client.get("/announcements/999999", headers={"HX-Request": "true"})
+    assert response.status_code == 404
+    assert "<html" not in response.get_data(as_text=True) and "找不到" in response.get_data(as_text=True)
+
+
+def test_wrong_method_is_refused_politely(demo_client):
+    response = demo_client.post("/downloads")
+    assert response.status_code in (400, 405)
+    assert "<html" in response.get_data(as_text=True)

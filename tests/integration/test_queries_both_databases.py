@@ -1,0 +1,143 @@
+"""The same model and query behaviour on SQLite and on a throwaway PostgreSQL cluster."""
+
+from datetime import date, timedelta
+
+import pytest
+
+from portal import jobqueue, schema
+from portal.db import database, is_postgres
+from portal.logic import announcements, contacts, downloads, faq
+from portal.logic.keywords import parse_keyword
+from portal.logic.pagination import paginate
+from portal.models import (
+    Contact,
+    ContactGroup,
+    DownloadCategory,
+    DownloadDocument,
+    DownloadService,
+    Faq,
+    FaqCategory,
+    Job,
+)
+from portal.models.base import utcnow
+
+pytestmark = pytest.mark.usefixtures("any_db_app")
+
+
+def _announce(title, days_ago=1, **fields):
+    return announcements.save(kind="business", title=title, publish_at=utcnow() - timedelta(days=days_ago), **fields)
+
+
+def test_backend_is_what_the_parameter_says(request):
+    assert is_postgres() == ("postgres" in request.node.callspec.id)
+
+
+def test_migrations_and_models_agree():
+    assert schema.pending(database.obj) == [] and schema.drift(database.obj) == ""
+
+
+def test_keyword_wildcards_and_quotes_are_literal():
+    for title in ("達成率100%", "代碼A_B", "代碼AxB", "他說'好'", 'Quote"d', "反斜線\\路徑"):
+        _announce(title)
+    def found(text):
+        return sorted(a.title for a in announcements.search("business", parse_keyword(text)))
+    assert found("%") == ["達成率100%"]
+    assert found("_") == ["代碼A_B"]
+    assert found("'") == ["他說'好'"]
+    assert found('"') == ['Quote"d']
+    assert found("\\") == ["反斜線\\路徑"]
+    assert found("A_B") == ["代碼A_B"]
+    assert found("%_%") == []
+
+
+def test_keyword_matches_cjk_fragments_and_ascii_case_insensitively():
+    _announce("醫療費用申報格式修正", content="<p>請參閱 XML 格式說明</p>", keywords="RWM")
+    _announce("雲端安全模組申請")
+    def titles(text):
+        return [a.title for a in announcements.search("business", parse_keyword(text))]
+    assert titles("費用申") == ["醫療費用申報格式修正"]
+    assert titles("xml") == ["醫療費用申報格式修正"]
+    assert titles("rwm") == ["醫療費用申報格式修正"]
+    assert titles("安全模組") == ["雲端安全模組申請"]
+
+
+def test_paging_newest_first_and_clamped():
+    for n in range(23):
+        _announce(f"公告{n:02d}", days_ago=n + 1)
+    first = paginate(announcements.visible("business"), "1", 10)
+    last = paginate(announcements.visible("business"), "999", 10)
+    assert first.total == 23 and first.items[0].title == "公告00"
+    assert last.number == 3 and [a.title for a in last.items] == ["公告20", "公告21", "公告22"]
+
+
+def test_publish_window():
+    now = utcnow()
+    _announce("現在")
+    announcements.save(kind="business", title="未來", publish_at=now + timedelta(hours=1))
+    announcements.save(kind="business", title="過期", publish_at=now - timedelta(days=2), expire_at=now - timedelta(days=1))
+    announcements.save(kind="system", title="別類", publish_at=now - timedelta(days=1))
+    assert [a.title for a in announcements.visible("business")] == ["現在"]
+
+
+def test_download_documents_by_service_keyword_and_date():
+    cat = DownloadCategory.create(name="共通作業")
+    svc = DownloadService.create(category=cat, name="電腦設定")
+    other = DownloadService.create(category=cat, name="網站介紹", position=1)
+    DownloadDocument.create(service=svc, description="DNS 設定說明", updated_on=date(2021, 3, 10))
+    DownloadDocument.create(service=svc, description="IE瀏覽器手動設定文件", updated_on=date(2017, 12, 25), position=1)
+    DownloadDocument.create(service=other, description="本網站簡介", updated_on=date(2018, 1, 17))
+    assert [r.description for r in downloads.documents(svc, parse_keyword(""), False)] == \
+        ["DNS 設定說明", "IE瀏覽器手動設定文件"]
+    assert [r.description for r in downloads.documents(None, parse_keyword("設定"), True)] == \
+        ["DNS 設定說明", "IE瀏覽器手動設定文件"]
+    newest = downloads.documents(None, parse_keyword(""), True)
+    assert [r.updated for r in newest] == ["110.03.10", "107.01.17", "106.12.25"]
+    assert downloads.find_service("abc") is None and downloads.find_service(str(svc.id)) == svc
+
+
+def test_contact_services_filtered_by_category_and_contact_fields():
+    web = ContactGroup.create(name="網頁登入諮詢")
+    staff = ContactGroup.create(name="醫事人員服務", position=1)
+    help_desk = ContactGroup.create(parent=web, name="網頁諮詢服務")
+    platform = ContactGroup.create(parent=staff, name="醫事人員溝通平台")
+    ContactGroup.create(parent=staff, name="住院病例組合編審服務", position=1)
+    Contact.create(group=help_desk, unit="高屏業務組", name="林小姐", phone="(07)231-5151")
+    Contact.create(group=platform, unit="醫務管理組", name="陳先生", phone="(02)2706-5866")
+    everything = contacts.services(None, parse_keyword(""))
+    assert [(p.name, [i.name for i in items]) for p, items in everything] == [
+        ("網頁登入諮詢", ["網頁諮詢服務"]), ("醫事人員服務", ["醫事人員溝通平台", "住院病例組合編審服務"])]
+    assert [i.name for _, items in contacts.services(staff, parse_keyword("")) for i in items] == \
+        ["醫事人員溝通平台", "住院病例組合編審服務"]
+    assert [i.name for _, items in contacts.services(None, parse_keyword("高屏")) for i in items] == ["網頁諮詢服務"]
+    assert [i.name for _, items in contacts.services(None, parse_keyword("2706")) for i in items] == ["醫事人員溝通平台"]
+    assert [c.name for c in contacts.contacts_of(platform)] == ["陳先生"]
+
+
+def test_faq_filter():
+    perm = FaqCategory.create(name="權限類")
+    card = FaqCategory.create(name="電子憑證卡類", position=1)
+    Faq.create(category=perm, question="同一個人是否可為機構管理者及機構使用者？", answer="<p>可以。</p>")
+    Faq.create(category=card, question="卡片PIN碼鎖住怎麼辦？", answer="<p>請洽發卡單位解鎖。</p>")
+    assert [q.question for q in faq.questions(card, parse_keyword(""))] == ["卡片PIN碼鎖住怎麼辦？"]
+    assert [q.question for q in faq.questions(None, parse_keyword("解鎖"))] == ["卡片PIN碼鎖住怎麼辦？"]
+    assert [c.name for c, _ in faq.grouped(faq.questions(None, parse_keyword("")))] == ["權限類", "電子憑證卡類"]
+
+
+def test_outbox_claim_happens_once(any_db_app):
+    row = Job.create(kind="feeds", func="jobs.feeds.rebuild_feeds", state="outbox")
+    config = dict(any_db_app.config)
+    # Redis is unreachable here: the claim is rolled back to the outbox, never lost or doubled.
+    assert jobqueue.submit(config, row.id) is False
+    assert Job.get_by_id(row.id).state == "outbox"
+    Job.update(state="queued").where(Job.id == row.id).execute()
+    assert jobqueue.submit(config, row.id) is False  # not in the outbox: nobody else may claim it
+    assert Job.get_by_id(row.id).state == "queued"
+
+
+def test_demo_seed_loads_and_is_idempotent(any_db_app):
+    from portal import demo
+    from portal.storage import storage_for
+
+    first = demo.load_all(storage_for(any_db_app.config))
+    second = demo.load_all(storage_for(any_db_app.config))
+    assert first == second and first["announcements"] >= 40 and first["downloads"] >= 40
