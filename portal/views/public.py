@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, request
+from flask import Blueprint, current_app, request, send_from_directory
 
 from portal.htmx import render_page
 from portal.logic import announcements, cards, links
@@ -34,3 +34,9 @@ def home():
 def professionals():
     """醫事人員專區: the professional systems, each opened with a card login."""
     return render_page("public/professionals.html", professional=links.sections("professional").get("professional"))
+
+
+@bp.get("/favicon.ico")
+def favicon():
+    """Browsers ask for /favicon.ico on their own; answer instead of logging a 404 each time."""
+    return send_from_directory(current_app.static_folder, "img/favicon.ico", max_age=7 * 24 * 3600)

@@ -1,0 +1,177 @@
+"""Throughput benchmark (DESIGN.md §7): `python -m tests.perf.bench` from the repository root.
+
+Builds a throwaway demo instance, serves tests.perf.benchapp:app with gunicorn
+(2 sync workers) on loopback, and measures a hello-world route and list pages
+with wrk in the same run. Machines are noisy, so only ratios to hello-world
+count. It prints figures and exits 0; exit 1 only if something could not run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+HELLO = "/__hello"
+PAGES = ["/", "/announcements/business"]
+TARGET_RATIO = 0.40
+WORKERS = 2
+UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0}
+
+
+class BenchError(RuntimeError):
+    """A part of the benchmark could not run."""
+
+
+def settings_for(base: Path) -> dict:
+    """Portal settings that keep every file of the instance under `base`."""
+    return {
+        "DATABASE_URL": f"sqlite:///{base / 'portal.db'}",
+        "STORAGE_DIR": str(base / "storage"),
+        "INSTANCE_DIR": str(base / "instance"),
+        "REDIS_URL": f"unix://{base / 'no-redis.sock'}",  # nothing listens: enqueues go to the outbox
+        "SECRET_KEY": "bench-secret",
+    }
+
+
+def seed(settings: dict) -> None:
+    """Migrate the throwaway database and load the demo content."""
+    from portal import create_app, demo, schema
+    from portal.db import database
+    from portal.storage import storage_for
+
+    app = create_app(settings)
+    database.initialize(app.extensions["database"])
+    with database.connection_context():
+        schema.migrate(database.obj)
+        demo.load_all(storage_for(app.config))
+
+
+def free_port() -> int:
+    """A loopback TCP port nobody listens on right now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_gunicorn(settings: dict, port: int, log: Path) -> subprocess.Popen:
+    """Start gunicorn on the benchmark app and wait until it answers."""
+    env = {**os.environ, **{f"PORTAL_{k}": v for k, v in settings.items()}}
+    command = [sys.executable, "-m", "gunicorn", "-w", str(WORKERS), "-b", f"127.0.0.1:{port}",
+               "--log-level", "warning", "tests.perf.benchapp:app"]
+    with log.open("wb") as out:
+        proc = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise BenchError(f"gunicorn exited with {proc.returncode}:\n{log.read_text()}")
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}{HELLO}", timeout=2) as response:
+                if response.status == 200:
+                    return proc
+        except OSError:
+            time.sleep(0.1)
+    stop(proc)
+    raise BenchError(f"gunicorn did not answer within 30 s:\n{log.read_text()}")
+
+
+def stop(proc: subprocess.Popen) -> None:
+    """Stop gunicorn gracefully, or kill it after 10 s."""
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def check_pages(port: int) -> None:
+    """Every measured path must answer 200, or its figures would mean nothing."""
+    for path in [HELLO, *PAGES]:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=10) as response:
+                response.read()
+        except OSError as error:
+            raise BenchError(f"GET {path} failed: {error}") from None
+
+
+def wrk(url: str, connections: int, duration: int) -> dict:
+    """Run wrk against one URL; req/s, p50/p99 in ms and the error count."""
+    command = ["wrk", "-t2", f"-c{connections}", f"-d{duration}s", "--latency", url]
+    try:
+        done = subprocess.run(command, capture_output=True, text=True, timeout=duration + 60)
+    except (OSError, subprocess.TimeoutExpired) as error:
+        raise BenchError(f"wrk could not run: {error}") from None
+    out = done.stdout
+    rps = re.search(r"Requests/sec:\s+([\d.]+)", out)
+    if done.returncode != 0 or rps is None:
+        raise BenchError(f"wrk failed ({done.returncode}):\n{out}{done.stderr}")
+    socket_errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
+    non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    errors = sum(int(n) for n in socket_errors.groups()) if socket_errors else 0
+    errors += int(non_2xx.group(1)) if non_2xx else 0
+    return {"rps": float(rps.group(1)), "p50": latency(out, "50%"), "p99": latency(out, "99%"), "errors": errors}
+
+
+def latency(out: str, percentile: str) -> float:
+    """One line of wrk's latency distribution, in milliseconds."""
+    found = re.search(rf"^\s+{percentile}\s+([\d.]+)(us|ms|s|m)\s*$", out, re.M)
+    return float(found.group(1)) * UNITS[found.group(2)] if found else float("nan")
+
+
+def report(results: dict, connections: int, duration: int) -> None:
+    """Print req/s, latencies and the ratio of each page to hello-world."""
+    base = results[HELLO]["rps"]
+    print(f"\nwrk -t2 -c{connections} -d{duration}s, gunicorn {WORKERS} sync workers, target ratio >= {TARGET_RATIO:.2f}")
+    print(f"{'path':<26}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}{'ratio':>8}  target")
+    for path, r in results.items():
+        ratio = r["rps"] / base if base else 0.0
+        verdict = "baseline" if path == HELLO else ("met" if ratio >= TARGET_RATIO else "MISSED")
+        print(f"{path:<26}{r['rps']:>9.0f}{r['p50']:>9.2f}{r['p99']:>9.2f}{r['errors']:>8}{ratio:>8.2f}  {verdict}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Build the instance, serve it, measure, clean up."""
+    parser = argparse.ArgumentParser(prog="python -m tests.perf.bench", description=__doc__.splitlines()[0])
+    parser.add_argument("--duration", type=int, default=10, help="seconds per wrk run (default 10)")
+    parser.add_argument("--connections", type=int, default=10, help="open connections (default 10)")
+    args = parser.parse_args(argv)
+    if shutil.which("wrk") is None:
+        print("bench: wrk is not installed (apt-get install wrk)", file=sys.stderr)
+        return 1
+    base = Path(tempfile.mkdtemp(prefix="portal-bench-"))
+    proc = None
+    try:
+        settings = settings_for(base)
+        seed(settings)
+        port = free_port()
+        proc = start_gunicorn(settings, port, base / "gunicorn.log")
+        check_pages(port)
+        for path in [HELLO, *PAGES]:  # warm up both workers: templates, SQLite page cache
+            wrk(f"http://127.0.0.1:{port}{path}", args.connections, 2)
+        results = {path: wrk(f"http://127.0.0.1:{port}{path}", args.connections, args.duration)
+                   for path in [HELLO, *PAGES]}
+        report(results, args.connections, args.duration)
+        return 0
+    except BenchError as error:
+        print(f"bench: {error}", file=sys.stderr)
+        return 1
+    finally:
+        if proc is not None:
+            stop(proc)
+        shutil.rmtree(base, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
