@@ -43,11 +43,12 @@ def create_app(overrides: dict | None = None) -> Flask:
     login_manager.user_loader(lambda user_id: None)
     db.init_app(app)
 
-    from portal import cli, errors, security, templating
+    from portal import cli, errors, pagecache, security, templating
     from portal.views import register_blueprints
 
     register_blueprints(app)
     templating.init_app(app)
+    pagecache.init_app(app)
     security.init_app(app)
     errors.init_app(app)
     cli.init_app(app)

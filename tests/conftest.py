@@ -62,7 +62,7 @@ def app(tmp_path):
     """An empty, migrated portal on SQLite; the proxy stays bound to it for the test."""
     application = migrated_app(instance_overrides(tmp_path))
     yield application
-    _close()
+    _close(application)
 
 
 @pytest.fixture
@@ -90,7 +90,7 @@ def demo_app(demo_dir):
     application = create_app(instance_overrides(demo_dir))
     database.initialize(application.extensions["database"])
     yield application
-    _close()
+    _close(application)
 
 
 @pytest.fixture
@@ -184,15 +184,18 @@ def any_db_app(request, tmp_path):
         overrides["DATABASE_URL"] = request.getfixturevalue("postgres_url")
     application = migrated_app(overrides)
     yield application
-    _close()
+    _close(application)
 
 
 # --- helpers ---------------------------------------------------------------------------------
 
-def _close() -> None:
-    """Close the connection a test left open (requests close their own at teardown)."""
-    if not database.is_closed():
+def _close(app) -> None:
+    """Close what a test left open: the proxy's connection and the app's connection pool."""
+    if database.obj is not None and not database.is_closed():
         database.close()
+    pool = app.extensions["database"]
+    if hasattr(pool, "close_all"):
+        pool.close_all()
 
 
 def _free_port() -> int:

@@ -2,22 +2,22 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
-
 from portal.models.links import Link, LinkContact, LinkSection
 
 
 def sections(*keys: str) -> dict[str, tuple[LinkSection, list[Link]]]:
-    """Sections by key, each with its links in order (all sections when no key is given)."""
-    query = LinkSection.select().order_by(LinkSection.position, LinkSection.id)
+    """Sections that have links, by key, each with its links in order (all sections if no key given)."""
+    query = (
+        Link.select(Link, LinkSection)
+        .join(LinkSection)
+        .order_by(LinkSection.position, LinkSection.id, Link.position, Link.id)
+    )
     if keys:
         query = query.where(LinkSection.key.in_(keys))
-    found = {s.id: s for s in query}
-    links = defaultdict(list)
-    if found:
-        for link in Link.select().where(Link.section.in_(list(found))).order_by(Link.position, Link.id):
-            links[link.section_id].append(link)
-    return {s.key: (s, links[s.id]) for s in found.values()}
+    found: dict[str, tuple[LinkSection, list[Link]]] = {}
+    for link in query:
+        found.setdefault(link.section.key, (link.section, []))[1].append(link)
+    return found
 
 
 def contacts() -> list[LinkContact]:

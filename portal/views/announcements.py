@@ -9,6 +9,7 @@ from portal.logic import announcements
 from portal.logic.keywords import parse_keyword
 from portal.logic.pagination import paginate
 from portal.models.announcements import KINDS
+from portal.pagecache import cached_page
 from portal.views.files import send_stored
 
 bp = Blueprint("announcements", __name__, url_prefix="/announcements")
@@ -17,6 +18,7 @@ PER_PAGE = 10
 
 
 @bp.get("/<kind>")
+@cached_page
 def index(kind: str):
     """All visible announcements of a kind, with keyword search, 10 per page."""
     if kind not in KINDS:
@@ -32,6 +34,7 @@ def index(kind: str):
 
 
 @bp.get("/<int:announcement_id>")
+@cached_page
 def show(announcement_id: int):
     """The full announcement; htmx gets the list item expanded (or collapsed with ?collapsed=1)."""
     found = announcements.get_visible(announcement_id)

@@ -6,11 +6,13 @@ from flask import Blueprint, request
 
 from portal.htmx import render_page
 from portal.logic import cards
+from portal.pagecache import cached_page
 
 bp = Blueprint("auth", __name__)
 
 
 @bp.get("/login")
+@cached_page
 def login():
     """Card type and reader choice, telling which readers take the chosen card."""
     card = cards.find_card(request.args.get("card"))

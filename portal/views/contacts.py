@@ -7,11 +7,13 @@ from flask import Blueprint, request
 from portal.htmx import render_page
 from portal.logic import contacts
 from portal.logic.keywords import parse_keyword
+from portal.pagecache import cached_page
 
 bp = Blueprint("contacts", __name__, url_prefix="/contacts")
 
 
 @bp.get("")
+@cached_page
 def index():
     """Filter form and grouped service items, or the contacts of the chosen item."""
     category = contacts.find_group(request.args.get("category"))

@@ -7,12 +7,14 @@ from flask import Blueprint, abort, request
 from portal.htmx import render_page
 from portal.logic import downloads
 from portal.logic.keywords import parse_keyword
+from portal.pagecache import cached_page
 from portal.views.files import send_stored
 
 bp = Blueprint("downloads", __name__, url_prefix="/downloads")
 
 
 @bp.get("")
+@cached_page
 def index():
     """Service items by category; choosing one, 全部, or a keyword lists the files."""
     raw_service = request.args.get("service", "").strip()

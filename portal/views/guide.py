@@ -8,6 +8,7 @@ from portal.htmx import render_page
 from portal.logic import announcements, cards, downloads, faq
 from portal.logic.keywords import parse_keyword
 from portal.logic.pagination import paginate
+from portal.pagecache import cached_page
 
 bp = Blueprint("guide", __name__, url_prefix="/guide")
 
@@ -25,12 +26,14 @@ PER_PAGE = 10
 
 @bp.get("")
 @bp.get("/system")
+@cached_page
 def system():
     """系統公告 tab: every system announcement, newest first."""
     return _announcement_tab("system", "guide.system")
 
 
 @bp.get("/security")
+@cached_page
 def security():
     """資安專區 tab: security notices."""
     return _announcement_tab("security", "guide.security")
@@ -48,6 +51,7 @@ def _announcement_tab(kind: str, endpoint: str):
 
 
 @bp.get("/setup")
+@cached_page
 def setup():
     """電腦設定: STEP 1–3, with the documents to download."""
     return render_page("guide/setup.html", tab="setup", docs=downloads.by_slug(*SETUP_DOCUMENTS),
@@ -55,6 +59,7 @@ def setup():
 
 
 @bp.get("/faq")
+@cached_page
 def faq_index():
     """常見問答 filtered by category and keyword; ?open=<id> unfolds one answer without JavaScript."""
     category = faq.find_category(request.args.get("category"))
@@ -68,6 +73,7 @@ def faq_index():
 
 
 @bp.get("/faq/<int:faq_id>")
+@cached_page
 def faq_item(faq_id: int):
     """One question with its answer; htmx swaps it open (or closed with ?collapsed=1) in the list."""
     question = faq.find_question(faq_id)
@@ -78,6 +84,7 @@ def faq_item(faq_id: int):
 
 
 @bp.get("/manuals")
+@cached_page
 def manuals():
     """使用指南: the manuals of this site."""
     return render_page("guide/manuals.html", tab="manuals", docs=downloads.by_slug(*MANUAL_DOCUMENTS),

@@ -6,11 +6,13 @@ from flask import Blueprint, abort, request, url_for
 
 from portal.htmx import render_page
 from portal.logic import policies
+from portal.pagecache import cached_page
 
 bp = Blueprint("policies", __name__, url_prefix="/policies")
 
 
 @bp.get("/<slug>")
+@cached_page
 def show(slug: str):
     """A policy page; ?open=<section id> unfolds a collapsible section without JavaScript."""
     found = policies.page(slug)
@@ -21,6 +23,7 @@ def show(slug: str):
 
 
 @bp.get("/<slug>/sections/<int:section_id>")
+@cached_page
 def section(slug: str, section_id: int):
     """One section unfolded (or folded with ?collapsed=1); htmx swaps it in place."""
     found = policies.page(slug)

@@ -6,11 +6,13 @@ from flask import Blueprint
 
 from portal.htmx import render_page
 from portal.logic import cards, links
+from portal.pagecache import cached_page
 
 bp = Blueprint("sitemap", __name__, url_prefix="/sitemap")
 
 
 @bp.get("")
+@cached_page
 def index():
     """The tree of public pages, including the professional systems and login entries."""
     sections = links.sections()

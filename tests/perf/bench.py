@@ -130,10 +130,11 @@ def latency(out: str, percentile: str) -> float:
     return float(found.group(1)) * UNITS[found.group(2)] if found else float("nan")
 
 
-def report(results: dict, connections: int, duration: int) -> None:
+def report(label: str, results: dict, connections: int, duration: int) -> None:
     """Print req/s, latencies and the ratio of each page to hello-world."""
     base = results[HELLO]["rps"]
-    print(f"\nwrk -t2 -c{connections} -d{duration}s, gunicorn {WORKERS} sync workers, target ratio >= {TARGET_RATIO:.2f}")
+    print(f"\n{label}: wrk -t2 -c{connections} -d{duration}s, gunicorn {WORKERS} sync workers, "
+          f"target ratio >= {TARGET_RATIO:.2f}")
     print(f"{'path':<26}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}{'ratio':>8}  target")
     for path, r in results.items():
         ratio = r["rps"] / base if base else 0.0
@@ -141,8 +142,21 @@ def report(results: dict, connections: int, duration: int) -> None:
         print(f"{path:<26}{r['rps']:>9.0f}{r['p50']:>9.2f}{r['p99']:>9.2f}{r['errors']:>8}{ratio:>8.2f}  {verdict}")
 
 
+def measure(settings: dict, base: Path, connections: int, duration: int) -> dict:
+    """Serve the instance with these settings and run wrk on every path."""
+    port = free_port()
+    proc = start_gunicorn(settings, port, base / "gunicorn.log")
+    try:
+        check_pages(port)
+        for path in [HELLO, *PAGES]:  # warm up both workers: templates, SQLite page cache
+            wrk(f"http://127.0.0.1:{port}{path}", connections, 2)
+        return {path: wrk(f"http://127.0.0.1:{port}{path}", connections, duration) for path in [HELLO, *PAGES]}
+    finally:
+        stop(proc)
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Build the instance, serve it, measure, clean up."""
+    """Build the instance, measure with the page cache (what visitors get) and without it, clean up."""
     parser = argparse.ArgumentParser(prog="python -m tests.perf.bench", description=__doc__.splitlines()[0])
     parser.add_argument("--duration", type=int, default=10, help="seconds per wrk run (default 10)")
     parser.add_argument("--connections", type=int, default=10, help="open connections (default 10)")
@@ -151,25 +165,20 @@ def main(argv: list[str] | None = None) -> int:
         print("bench: wrk is not installed (apt-get install wrk)", file=sys.stderr)
         return 1
     base = Path(tempfile.mkdtemp(prefix="portal-bench-"))
-    proc = None
     try:
         settings = settings_for(base)
         seed(settings)
-        port = free_port()
-        proc = start_gunicorn(settings, port, base / "gunicorn.log")
-        check_pages(port)
-        for path in [HELLO, *PAGES]:  # warm up both workers: templates, SQLite page cache
-            wrk(f"http://127.0.0.1:{port}{path}", args.connections, 2)
-        results = {path: wrk(f"http://127.0.0.1:{port}{path}", args.connections, args.duration)
-                   for path in [HELLO, *PAGES]}
-        report(results, args.connections, args.duration)
+        passes = [("public pages as served (page cache on)", settings),
+                  ("every request rendered (PAGE_CACHE_SECONDS=0; the cost of a miss)",
+                   {**settings, "PAGE_CACHE_SECONDS": "0"})]
+        for label, pass_settings in passes:
+            report(label, measure(pass_settings, base, args.connections, args.duration),
+                   args.connections, args.duration)
         return 0
     except BenchError as error:
         print(f"bench: {error}", file=sys.stderr)
         return 1
     finally:
-        if proc is not None:
-            stop(proc)
         shutil.rmtree(base, ignore_errors=True)
 
 
