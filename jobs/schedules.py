@@ -40,6 +40,7 @@ def main() -> None:
     """Run the scheduler until stopped."""
     config = context.config()
     logging.basicConfig(level=config["LOG_LEVEL"], format="%(asctime)s cron %(levelname)s %(message)s")
+    logging.getLogger("rq").setLevel(config["RQ_LOG_LEVEL"])
     build_scheduler(config).start()
 
 

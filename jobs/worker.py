@@ -49,6 +49,7 @@ def main(argv=None) -> None:
     args = parser.parse_args(argv)
     config = context.config()
     logging.basicConfig(level=config["LOG_LEVEL"], format="%(asctime)s worker %(levelname)s %(message)s")
+    logging.getLogger("rq").setLevel(config["RQ_LOG_LEVEL"])
     build_worker(config).work(burst=args.burst, with_scheduler=True, logging_level=config["RQ_LOG_LEVEL"])
 
 

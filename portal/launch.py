@@ -137,7 +137,8 @@ def main(argv=None) -> None:
         Child("worker", [python, "-m", "jobs.worker"]),
         Child("scheduler", [python, "-m", "jobs.schedules"]),
         Child("web", [python, "-m", "gunicorn", "--workers", str(config["HTTP_WORKERS"]),
-                      "--bind", f"{host}:{port}", "--access-logfile", "-", "--graceful-timeout", "5", "app:app"]),
+                      "--bind", f"{host}:{port}", "--access-logfile", "-", "--graceful-timeout", "5",
+                      "--no-control-socket", "app:app"]),
     ]
     for child in services:
         child.start()

@@ -60,7 +60,25 @@ def test_404_for_htmx_is_a_fragment(demo_client):
     assert "<html" not in response.get_data(as_text=True) and "找不到" in response.get_data(as_text=True)
 
 
-def test_wrong_method_is_refused_politely(demo_client):
-    response = demo_client.post("/downloads")
-    assert response.status_code in (400, 405)
-    assert "<html" in response.get_data(as_text=True)
+def test_wrong_method_is_refused_politely(demo_app):
+    demo_app.config["WTF_CSRF_ENABLED"] = False  # past the CSRF check, the route itself answers
+    response = demo_app.test_client().put("/downloads")
+    assert response.status_code == 405
+    assert "不支援這種操作方式" in response.get_data(as_text=True)
+
+
+def test_every_post_needs_a_csrf_token(tmp_path):
+    from flask_wtf.csrf import generate_csrf
+
+    from tests.conftest import instance_overrides, migrated_app
+
+    app = migrated_app(instance_overrides(tmp_path))
+    app.add_url_rule("/__form", "form", lambda: generate_csrf(), methods=["GET"])
+    app.add_url_rule("/__form", "form_post", lambda: "saved", methods=["POST"])
+    client = app.test_client()
+    refused = client.post("/__form", data={"anything": "x"})
+    assert refused.status_code == 400
+    assert "表單已逾時或來源無法確認" in refused.get_data(as_text=True)
+    token = client.get("/__form").get_data(as_text=True)
+    assert client.post("/__form", data={"csrf_token": token}).get_data(as_text=True) == "saved"
+    assert client.post("/__form", headers={"X-CSRFToken": token}).get_data(as_text=True) == "saved"

@@ -68,7 +68,7 @@ def start_gunicorn(settings: dict, port: int, log: Path) -> subprocess.Popen:
     """Start gunicorn on the benchmark app and wait until it answers."""
     env = {**os.environ, **{f"PORTAL_{k}": v for k, v in settings.items()}}
     command = [sys.executable, "-m", "gunicorn", "-w", str(WORKERS), "-b", f"127.0.0.1:{port}",
-               "--log-level", "warning", "tests.perf.benchapp:app"]
+               "--log-level", "warning", "--no-control-socket", "tests.perf.benchapp:app"]
     with log.open("wb") as out:
         proc = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
     deadline = time.monotonic() + 30
