@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from feedgen.feed import FeedGenerator
 from markupsafe import escape
 
+from portal.jobqueue import enqueue
 from portal.logic import announcements
 from portal.logic.sanitize import plain_text
 from portal.models.announcements import KINDS
@@ -65,8 +66,6 @@ def publish_all(config, storage) -> list[str]:
 
 def request_rebuild(config):
     """Ask the worker to rebuild the feeds (after announcements change)."""
-    from portal.jobqueue import enqueue
-
     return enqueue(config, "jobs.feeds.rebuild_feeds", kind="feeds")
 
 
