@@ -10,7 +10,8 @@ PY     := $(VENV)/bin/python
 NPM_TOOLS := tests/tooling/node_modules/.package-lock.json
 
 RUN_PACKAGES  := redis-server python3-venv
-TEST_PACKAGES := redis-server python3-venv chromium chromium-driver postgresql nodejs npm
+TEST_PACKAGES := redis-server python3-venv chromium chromium-driver postgresql nodejs npm \
+                 pcscd libpcsclite-dev vsmartcard-vpcd gcc python3-dev
 
 .PHONY: run test bench setup test-setup lint es5 clean
 
@@ -40,7 +41,7 @@ lint: test-setup
 	$(PY) -m ruff check --config .ci/ruff.toml .
 
 es5: test-setup
-	tests/tooling/node_modules/.bin/es-check es5 'static/js/**/*.js'
+	tests/tooling/node_modules/.bin/es-check es5 'static/js/**/*.js' 'portal/cardagent/static/*.js'
 
 test: lint es5
 	$(PY) -m pytest tests; rc=$$?; if [ $$rc -eq 5 ]; then echo "pytest: no tests collected"; rc=0; fi; exit $$rc

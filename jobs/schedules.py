@@ -27,12 +27,26 @@ def refresh_feeds() -> int:
         return feeds.request_rebuild(context.config()).id
 
 
+def issue_modules() -> int:
+    """On the hour: issue waiting 雲端安全模組 applications (SPEC L6)."""
+    with context.job_database():
+        return jobqueue.enqueue(context.config(), "jobs.pki.issue_modules", kind="modules").id
+
+
+def refresh_crls() -> int:
+    """Hourly: refresh the certificate revocation lists."""
+    with context.job_database():
+        return jobqueue.enqueue(context.config(), "jobs.pki.refresh_crls", kind="crls").id
+
+
 def build_scheduler(config: dict) -> CronScheduler:
     """A cron scheduler with every recurring job of the portal registered."""
     cron = CronScheduler(connection=jobqueue.redis_connection(config), logging_level=config["RQ_LOG_LEVEL"])
     queue = config["RQ_QUEUE"]
     cron.register(sweep_outbox, queue, interval=config["OUTBOX_SWEEP_SECONDS"], name="sweep_outbox")
     cron.register(refresh_feeds, queue, cron="5 * * * *", name="refresh_feeds")
+    cron.register(issue_modules, queue, cron="0 * * * *", name="issue_modules")
+    cron.register(refresh_crls, queue, cron="10 * * * *", name="refresh_crls")
     return cron
 
 

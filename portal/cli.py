@@ -16,7 +16,8 @@ from portal.storage import storage_for
 
 def init_app(app) -> None:
     """Register the portal's commands on `flask`."""
-    for command in (migrate, check_schema, seed_demo, sweep_outbox, rebuild_feeds):
+    for command in (migrate, check_schema, seed_demo, sweep_outbox, rebuild_feeds, issue_modules, refresh_crls,
+                    issue_demo_cards):
         app.cli.add_command(command)
 
 
@@ -79,3 +80,42 @@ def rebuild_feeds(now: bool):
         else:
             job = feeds.request_rebuild(config)
             click.echo(f"已排入工作 #{job.id}，狀態：{job.state_label}")
+
+
+@click.command("issue-modules")
+@with_appcontext
+def issue_modules():
+    """Issue waiting 雲端安全模組 applications now (normally the worker does it on the hour)."""
+    from portal.logic import modules
+
+    config = current_app.config
+    with database.connection_context():
+        issued = modules.issue_pending(config, storage_for(config))
+    click.echo(f"已核發 {len(issued)} 組雲端安全模組。")
+
+
+@click.command("refresh-crls")
+@with_appcontext
+def refresh_crls():
+    """Fetch the configured CRLs into the cache now (normally the worker does it hourly)."""
+    from portal.pki import crl
+    from portal.pki.verify import load_trust
+
+    config = current_app.config
+    with database.connection_context():
+        results = crl.refresh(crl.sources(config), load_trust(config["PKI_DIR"]))
+    for r in results:
+        click.echo(f"{r.source}: " + (f"失敗 {r.error}" if r.error else f"{r.issuer}，{r.revoked} 張已廢止"))
+
+
+@click.command("issue-demo-cards")
+@with_appcontext
+def issue_demo_cards():
+    """TEST CAs, demo cards for the card agent's soft backend, and the demo institution's module."""
+    from portal.demo import cards
+
+    config = current_app.config
+    with database.connection_context():
+        made = cards.issue_all(config, storage_for(config))
+    for line in made:
+        click.echo(line)

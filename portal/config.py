@@ -41,6 +41,8 @@ def _coerce(key: str, raw: str, default):
         if raw.lower() in ("0", "false", "no", "off"):
             return False
         raise ConfigError(f"{ENV_PREFIX}{key} must be true or false, not {raw!r}")
+    if isinstance(default, list):
+        return [item.strip() for item in raw.split(",") if item.strip()]
     if isinstance(default, int):
         try:
             return int(raw)

@@ -81,3 +81,11 @@ def init_app(app) -> None:
     def _close(exc):
         if not database.is_closed():
             database.close()
+
+
+def write_transaction():
+    """A transaction that will write: on SQLite it takes the write lock at BEGIN (IMMEDIATE),
+    so two writers queue on busy_timeout instead of deadlocking when both upgrade a read lock."""
+    if isinstance(database.obj, SqliteDatabase) and not database.in_transaction():
+        return database.atomic(lock_type="IMMEDIATE")
+    return database.atomic()

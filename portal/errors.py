@@ -56,7 +56,8 @@ def init_app(app) -> None:
     def _http(error):
         if error.code is None or error.code < 400:
             return error
-        return render_error(error.code)
+        custom = error.description if error.description != type(error).description else None
+        return render_error(error.code, custom)
 
     @app.errorhandler(Exception)
     def _unexpected(error):

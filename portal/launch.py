@@ -18,6 +18,7 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlparse
 
 import redis
 
@@ -32,12 +33,14 @@ class Child:
 
     name: str
     argv: list[str]
+    env: dict[str, str] = field(default_factory=dict)
     process: subprocess.Popen | None = None
     restarts: list[float] = field(default_factory=list)
 
     def start(self) -> None:
         """Start in its own session, so Ctrl-C reaches the launcher only and stops run in order."""
-        self.process = subprocess.Popen(self.argv, cwd=ROOT, start_new_session=True)
+        self.process = subprocess.Popen(self.argv, cwd=ROOT, start_new_session=True,
+                                        env={**os.environ, **self.env} if self.env else None)
 
     def alive(self) -> bool:
         """Whether the process is running."""
@@ -76,6 +79,19 @@ def redis_child(config: dict) -> Child:
     ])
 
 
+def agent_child(config: dict, institution: str) -> Child:
+    """The card agent with the soft-token demo cards and one institution's cloud module."""
+    cards = Path(config["INSTANCE_DIR"]) / "cards"
+    module = cards / f"module-{institution}"
+    port = urlparse(config["CARD_AGENT_URL"]).port or 17777
+    origins = {f"http://{h}:{config['HTTP_PORT']}" for h in ("127.0.0.1", "localhost", config["HTTP_HOST"])}
+    origins.add(config["PUBLIC_ORIGIN"])
+    env = {"CARDAGENT_PORT": str(port), "CARDAGENT_BACKEND": "soft", "CARDAGENT_SOFT_CARDS_DIR": str(cards),
+           "CARDAGENT_CLOUD_MODULE": str(module if module.exists() else cards / "module"),
+           "CARDAGENT_ALLOWED_ORIGINS": ",".join(sorted(origins))}
+    return Child("agent", [sys.executable, "-m", "portal.cardagent"], env=env)
+
+
 def wait_for(check, what: str, seconds: float = 20) -> None:
     """Poll until check() is true, or stop with a message."""
     deadline = time.monotonic() + seconds
@@ -107,6 +123,9 @@ def main(argv=None) -> None:
     """Start, supervise and stop everything."""
     parser = argparse.ArgumentParser(description="Start the portal with its worker, scheduler and Redis.")
     parser.add_argument("--no-demo", action="store_true", help="do not load the demo content")
+    parser.add_argument("--no-agent", action="store_true", help="do not start the card agent (soft-token demo cards)")
+    parser.add_argument("--institution", default="3501200000",
+                        help="demo institution whose 雲端安全模組 the agent uses (3501200000 臺北, 0702010015 高屏)")
     args = parser.parse_args(argv)
     config = load_config()
     host, port = config["HTTP_HOST"], config["HTTP_PORT"]
@@ -131,6 +150,8 @@ def main(argv=None) -> None:
     flask("migrate")
     if not args.no_demo:
         flask("seed-demo")
+        flask("issue-demo-cards")
+        flask("refresh-crls")
 
     python = sys.executable
     services = [
@@ -140,11 +161,16 @@ def main(argv=None) -> None:
                       "--bind", f"{host}:{port}", "--access-logfile", "-", "--graceful-timeout", "5",
                       "--no-control-socket", "app:app"]),
     ]
+    if not args.no_agent:
+        services.insert(0, agent_child(config, args.institution))
     for child in services:
         child.start()
     children += services
     wait_for(lambda: port_open(host, port), "網站伺服器")
-    print(f"\n健保資訊網服務系統 (VPN) 已啟動：http://{host}:{port}/  （按 Ctrl-C 結束）\n", flush=True)
+    print(f"\n健保資訊網服務系統 (VPN) 已啟動：http://{host}:{port}/  （按 Ctrl-C 結束）", flush=True)
+    if not args.no_agent:
+        print(f"讀卡元件（示範卡片）：{config['CARD_AGENT_URL']}/v1/status；示範帳號見 README。", flush=True)
+    print(flush=True)
 
     try:
         while not stopping:

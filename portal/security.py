@@ -2,23 +2,34 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlparse
+
 # No inline script anywhere; inline style attributes are allowed because
-# sanitized announcements may carry color/font-size spans (P10).
+# sanitized announcements may carry color/font-size spans (P10). The card agent
+# on the user's PC is the one other origin: the login page frames its status
+# page and hands the login over to it with a form.
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
     "img-src 'self' data:; object-src 'none'; base-uri 'self'; frame-ancestors 'none'; "
-    "form-action 'self'"
+    "frame-src {agent}; form-action 'self' {agent}"
 )
+
+
+def content_security_policy(agent_url: str) -> str:
+    """The CSP with the card agent's origin filled in."""
+    parts = urlparse(agent_url)
+    return CSP.format(agent=f"{parts.scheme}://{parts.netloc}")
 
 
 def init_app(app) -> None:
     """Add security and caching headers to every response."""
     https = app.config["HTTPS"]
+    csp = content_security_policy(app.config["CARD_AGENT_URL"])
 
     @app.after_request
     def _headers(response):
         headers = response.headers
-        headers.setdefault("Content-Security-Policy", CSP)
+        headers.setdefault("Content-Security-Policy", csp)
         headers.setdefault("X-Frame-Options", "DENY")
         headers.setdefault("X-Content-Type-Options", "nosniff")
         headers.setdefault("Referrer-Policy", "same-origin")

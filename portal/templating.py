@@ -15,7 +15,7 @@ from portal.logic.roc_dates import roc_date, roc_datetime
 # The public left menu (P1): label, endpoint.
 PUBLIC_MENU = [
     ("醫事人員專區", "public.professionals"),
-    ("醫事機構登入", "auth.login"),
+    ("醫事機構登入", "auth.login_page"),
     ("下載專區", "downloads.index"),
     ("聯絡窗口", "contacts.index"),
     ("友善連結", "links.index"),

@@ -187,6 +187,28 @@ def any_db_app(request, tmp_path):
     _close(application)
 
 
+# --- Browser ---------------------------------------------------------------------------------
+
+@pytest.fixture(scope="session")
+def browser():
+    """One headless Debian chromium for the whole session (Playwright's sync API allows one)."""
+    from tests.browsing import AXE_JS, CHROMIUM, CHROMIUM_ARGS
+
+    need(CHROMIUM.exists(), f"{CHROMIUM} is missing (apt-get install chromium)")
+    need(AXE_JS.exists(), f"{AXE_JS} is missing (npm ci in tests/tooling)")
+    from playwright.sync_api import sync_playwright
+
+    playwright = sync_playwright().start()
+    try:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+    finally:
+        playwright.stop()
+
+
 # --- helpers ---------------------------------------------------------------------------------
 
 def _close(app) -> None:

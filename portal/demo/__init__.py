@@ -11,7 +11,7 @@ from datetime import date, time
 from pathlib import Path
 
 from portal.db import database
-from portal.demo import documents
+from portal.demo import authority, documents
 from portal.logic import announcements as announcement_logic
 from portal.logic.roc_dates import taipei_to_utc
 from portal.logic.sanitize import clean_html
@@ -53,6 +53,7 @@ def load_all(storage) -> dict[str, int]:
             "links": load_links(read("links")),
             "faq": load_faq(read("faq")),
             "policies": load_policies(read("policies")),
+            "appointments": authority.load(read("authority")),
         }
 
 

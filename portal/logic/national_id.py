@@ -4,17 +4,19 @@ from __future__ import annotations
 
 import re
 
+from portal.logic.text import fold_fullwidth
+
 # "ABCDEFGHJKLMNPQRSTUVXYWZIO" -> 10..35 (I, O, W, Z are out of alphabetical order).
 LETTER_VALUES = dict(zip("ABCDEFGHJKLMNPQRSTUVXYWZIO", range(10, 36), strict=False))
 WEIGHTS = (1, 9, 8, 7, 6, 5, 4, 3, 2, 1, 1)
 
-_CITIZEN_OR_NEW_ARC = re.compile(r"^[A-Z][1289]\d{8}$")
-_OLD_ARC = re.compile(r"^[A-Z][A-D]\d{8}$")
+_CITIZEN_OR_NEW_ARC = re.compile(r"^[A-Z][1289][0-9]{8}$")
+_OLD_ARC = re.compile(r"^[A-Z][A-D][0-9]{8}$")
 
 
 def normalize(text: str) -> str:
-    """Trim and upper-case, as users type ids in either case."""
-    return (text or "").strip().upper()
+    """Trim, fold full-width characters (Ａ１２３…) to ASCII and upper-case, as users type ids."""
+    return fold_fullwidth(text).strip().upper()
 
 
 def has_id_shape(text: str) -> bool:

@@ -1,5 +1,6 @@
 """One blueprint per area of the site."""
 
+from portal.subsystems.authority import views as authority
 from portal.views import (
     announcements,
     auth,
@@ -7,13 +8,15 @@ from portal.views import (
     downloads,
     feeds,
     guide,
+    home,
     links,
     policies,
     public,
     sitemap,
 )
 
-BLUEPRINT_MODULES = (public, announcements, downloads, contacts, links, sitemap, guide, policies, feeds, auth)
+BLUEPRINT_MODULES = (public, announcements, downloads, contacts, links, sitemap, guide, policies, feeds, auth, home,
+                     authority)
 
 
 def register_blueprints(app) -> None:

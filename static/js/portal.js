@@ -109,7 +109,67 @@
     this.pause.textContent = '繼續輪播';
   };
 
+  // The hand-off to the card agent: submit at once; the visible 繼續 button is the fallback.
+  function autosubmit() {
+    var form = document.querySelector('form[data-autosubmit]');
+    if (form) { form.submit(); }
+  }
+
+  // Idle timeout (DESIGN.md §6): warn before the server ends the session; 「繼續使用」 keeps it.
+  // Without JavaScript the server still ends it, and the next click asks to log in again.
+  function IdleWatch(body) {
+    this.idle = parseInt(body.getAttribute('data-idle-seconds'), 10) * 1000;
+    this.warn = parseInt(body.getAttribute('data-warning-seconds'), 10) * 1000;
+    this.expiredUrl = body.getAttribute('data-expired-url');
+    this.box = document.getElementById('idle-warning');
+    this.count = document.getElementById('idle-countdown');
+    if (!this.idle || !this.box) { return; }
+    var self = this;
+    var form = this.box.getElementsByTagName('form')[0];
+    form.onsubmit = function () { self.keepAlive(form); return false; };
+    document.addEventListener('htmx:afterRequest', function () { self.restart(); });
+    this.restart();
+  }
+
+  IdleWatch.prototype.restart = function () {
+    var self = this;
+    window.clearTimeout(this.warnTimer);
+    window.clearInterval(this.tick);
+    this.box.className = this.box.className.replace(/\s*is-hidden/g, '') + ' is-hidden';
+    this.deadline = new Date().getTime() + this.idle;
+    this.warnTimer = window.setTimeout(function () { self.showWarning(); }, this.idle - this.warn);
+  };
+
+  IdleWatch.prototype.showWarning = function () {
+    var self = this;
+    this.box.className = this.box.className.replace(/\s*is-hidden/g, '');
+    this.tick = window.setInterval(function () {
+      var left = Math.max(0, Math.round((self.deadline - new Date().getTime()) / 1000));
+      self.count.textContent = String(left);
+      if (left <= 0) { window.location.href = self.expiredUrl; }
+    }, 1000);
+    var button = this.box.getElementsByTagName('button')[0];
+    if (button) { button.focus(); }
+  };
+
+  IdleWatch.prototype.keepAlive = function (form) {
+    var self = this;
+    var xhr = new XMLHttpRequest();
+    xhr.open('POST', form.getAttribute('action'), true);
+    xhr.setRequestHeader('Accept', 'application/json');
+    xhr.setRequestHeader('Content-Type', 'application/x-www-form-urlencoded');
+    xhr.setRequestHeader('X-CSRFToken', form.elements.csrf_token.value);
+    xhr.onreadystatechange = function () {
+      if (xhr.readyState !== 4) { return; }
+      if (xhr.status === 200) { self.restart(); } else { window.location.href = self.expiredUrl; }
+    };
+    xhr.send('csrf_token=' + encodeURIComponent(form.elements.csrf_token.value));
+  };
+
   ready(function () {
     each(document.querySelectorAll('[data-carousel]'), function (list) { return new Carousel(list); });
+    autosubmit();
+    if (document.body.getAttribute('data-idle-seconds')) { return new IdleWatch(document.body); }
+    return null;
   });
 }());

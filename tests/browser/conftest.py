@@ -7,22 +7,12 @@ the browser is /usr/bin/chromium from Debian.
 from __future__ import annotations
 
 import threading
-from pathlib import Path
 
 import pytest
 from werkzeug.serving import make_server
 
 from portal import create_app
-from tests.conftest import ROOT, instance_overrides, need
-
-CHROMIUM = Path("/usr/bin/chromium")
-AXE_JS = ROOT / "tests" / "tooling" / "node_modules" / "axe-core" / "axe.min.js"
-CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-    "--disable-sync", "--no-first-run", "--disable-quic",
-]
-AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
-BLOCKING_IMPACTS = ("critical", "serious")
+from tests.conftest import instance_overrides
 
 
 @pytest.fixture(scope="session")
@@ -38,24 +28,6 @@ def live_server(demo_dir):
         server.shutdown()
         server.server_close()
         thread.join(10)
-
-
-@pytest.fixture(scope="session")
-def browser():
-    """One headless chromium for the whole session."""
-    need(CHROMIUM.exists(), f"{CHROMIUM} is missing (apt-get install chromium)")
-    need(AXE_JS.exists(), f"{AXE_JS} is missing (npm install axe-core in tests/tooling)")
-    from playwright.sync_api import sync_playwright
-
-    playwright = sync_playwright().start()
-    try:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
-    finally:
-        playwright.stop()
 
 
 @pytest.fixture
@@ -76,26 +48,3 @@ def page_for(browser):
     yield open_page
     for context in contexts:
         context.close()
-
-
-def axe_check(page) -> None:
-    """Run axe-core (WCAG 2.0/2.1 A and AA) on the page; fail on any critical or serious violation.
-
-    The page must come from a context with JavaScript on (injected scripts do not run otherwise)
-    and bypass_csp=True (the portal's Content-Security-Policy forbids inline scripts).
-    """
-    page.add_script_tag(path=str(AXE_JS))
-    violations = page.evaluate(
-        """async (tags) => {
-            const result = await axe.run(document, {runOnly: {type: 'tag', values: tags}});
-            return result.violations.map(v => ({
-                id: v.id, impact: v.impact, help: v.help,
-                targets: v.nodes.slice(0, 3).map(n => n.target.join(' ')),
-            }));
-        }""",
-        AXE_TAGS,
-    )
-    blocking = [v for v in violations if v["impact"] in BLOCKING_IMPACTS]
-    assert not blocking, f"axe violations on {page.url}:\n" + "\n".join(
-        f"  {v['id']} ({v['impact']}): {v['help']} — {', '.join(v['targets'])}" for v in blocking
-    )

@@ -11,7 +11,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import axe_check
+from tests.browsing import axe_check
 from tests.conftest import ARTIFACTS
 
 pytestmark = pytest.mark.browser

@@ -86,9 +86,9 @@ def test_policy_pages_with_update_dates_and_folding_sections(demo_client):
     assert unfolded.select_one(f"#sec-{section.id} .answer").get_text(strip=True)
 
 
-def test_login_placeholder_checks_card_and_reader(demo_client):
-    mismatch = check_page(demo_client.get("/login?card=nhi&reader=chip-reader"))
-    assert "晶片讀卡機無法讀取健保卡，請改用：健保讀卡機" in mismatch.get_text()
-    ok = check_page(demo_client.get("/login?card=citizen&reader=chip-reader"))
-    assert "自然人憑證可使用晶片讀卡機登入" in ok.get_text()
-    assert "登入功能建置中" in ok.get_text()
+def test_login_page_offers_every_card_and_reader(demo_client):
+    soup = check_page(demo_client.get("/login?card=nhi"))
+    assert [label.get_text(strip=True) for label in soup.select(".login-form fieldset")[0].select("label")] == [
+        "醫事人員卡", "健保卡", "自然人憑證", "醫事機構卡", "政府單位憑證卡"]
+    assert soup.select_one("input[name=card][value=nhi]").has_attr("checked")
+    assert soup.select_one("iframe.agent-status")["src"] == "http://127.0.0.1:17777/v1/status"

@@ -1,0 +1,50 @@
+"""The Flask application factory (kept out of portal/__init__ so the card agent needs no Flask)."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from portal import db
+from portal.config import ROOT, load_config, secret_key
+from portal.extensions import csrf, htmx_extension, login_manager
+
+
+def create_app(overrides: dict | None = None) -> Flask:
+    """Build the app from config.toml, PORTAL_* environment variables and test overrides."""
+    config = load_config(overrides)
+    app = Flask(
+        __name__,
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+        instance_path=config["INSTANCE_DIR"],
+    )
+    app.config.update(config)
+    app.config.update(
+        SECRET_KEY=secret_key(config),
+        MAX_CONTENT_LENGTH=config["MAX_CONTENT_LENGTH_BYTES"],
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=config["HTTPS"],
+        WTF_CSRF_TIME_LIMIT=None,
+        SEND_FILE_MAX_AGE_DEFAULT=None,
+    )
+    app.json.ensure_ascii = False
+
+    htmx_extension.init_app(app)
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    # Users come from our server-side session rows (portal.identity), never from Flask's cookie session.
+    login_manager.user_loader(lambda user_id: None)
+    db.init_app(app)
+
+    from portal import cli, errors, identity, pagecache, security, templating
+    from portal.views import register_blueprints
+
+    identity.init_app(app)
+    register_blueprints(app)
+    templating.init_app(app)
+    pagecache.init_app(app)
+    security.init_app(app)
+    errors.init_app(app)
+    cli.init_app(app)
+    return app

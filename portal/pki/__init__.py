@@ -1,0 +1,1 @@
+"""Certificates: card/module profiles, path validation per card type, CRLs, the portal's own CA."""

@@ -1,0 +1,1 @@
+"""Function-screen families (作業畫面), one package each."""
