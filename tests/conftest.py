@@ -209,6 +209,26 @@ def browser():
         playwright.stop()
 
 
+@pytest.fixture
+def page_for(browser):
+    """A factory: page_for(js) opens a page in a fresh zh-TW context, JavaScript on or off; closed after the test.
+
+    bypass_csp=True lets axe_check() inject axe-core despite the portal's `script-src 'self'`.
+    """
+    contexts = []
+
+    def open_page(js: bool, bypass_csp: bool = False):
+        context = browser.new_context(java_script_enabled=js, locale="zh-TW", bypass_csp=bypass_csp,
+                                      viewport={"width": 1280, "height": 900}, accept_downloads=True)
+        context.set_default_timeout(10_000)
+        contexts.append(context)
+        return context.new_page()
+
+    yield open_page
+    for context in contexts:
+        context.close()
+
+
 # --- helpers ---------------------------------------------------------------------------------
 
 def _close(app) -> None:

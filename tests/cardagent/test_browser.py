@@ -83,28 +83,12 @@ def site(soft_dirs):
         yield portal
 
 
-@pytest.fixture
-def page_with(browser):
-    """page_with(js=...) in a fresh zh-TW context, closed after the test (CSP bypassed only for axe)."""
-    contexts = []
-
-    def open_page(js: bool = True, bypass_csp: bool = False):
-        context = browser.new_context(java_script_enabled=js, locale="zh-TW", bypass_csp=bypass_csp)
-        context.set_default_timeout(10_000)
-        contexts.append(context)
-        return context.new_page()
-
-    yield open_page
-    for context in contexts:
-        context.close()
-
-
 def portal_url(site, path: str) -> str:
     return f"http://localhost:{site.server_port}{path}"
 
 
-def test_login_with_javascript_returns_to_the_portal_by_itself(site, page_with):
-    page = page_with(js=True)
+def test_login_with_javascript_returns_to_the_portal_by_itself(site, page_for):
+    page = page_for(js=True)
     page.goto(portal_url(site, "/login"))
     page.get_by_role("button", name="前往讀卡元件").click()
     page.get_by_label("PIN 碼").fill("123456")
@@ -113,8 +97,8 @@ def test_login_with_javascript_returns_to_the_portal_by_itself(site, page_with):
     check_login(site.received[0], origin=f"http://localhost:{site.server_port}")
 
 
-def test_login_without_javascript_continues_with_the_button(site, page_with):
-    page = page_with(js=False)
+def test_login_without_javascript_continues_with_the_button(site, page_for):
+    page = page_for(js=False)
     page.goto(portal_url(site, "/login"))
     page.get_by_role("button", name="前往讀卡元件").click()
     page.get_by_label("PIN 碼").fill("000000")
@@ -127,10 +111,10 @@ def test_login_without_javascript_continues_with_the_button(site, page_with):
     check_login(site.received[0], origin=f"http://localhost:{site.server_port}")
 
 
-def test_retry_and_cancel_from_the_problem_page(site, page_with, soft_dirs):
+def test_retry_and_cancel_from_the_problem_page(site, page_for, soft_dirs):
     cards, _module = soft_dirs
     (cards / "clinic.toml").rename(cards / "clinic.off")
-    page = page_with(js=True)
+    page = page_for(js=True)
     page.goto(portal_url(site, "/login?medical-org,nhi-reader"))
     page.get_by_role("button", name="前往讀卡元件").click()
     assert protocol.ERRORS["wrong_card_type"] in page.get_by_role("alert").inner_text()
@@ -141,11 +125,11 @@ def test_retry_and_cancel_from_the_problem_page(site, page_with, soft_dirs):
     assert site.received[0]["error"] == "cancelled"
 
 
-def test_status_frame_shows_in_an_allowed_portal_only(site, page_with):
-    page = page_with(js=True)
+def test_status_frame_shows_in_an_allowed_portal_only(site, page_for):
+    page = page_for(js=True)
     page.goto(portal_url(site, "/frame"))
     assert page.frame_locator("iframe").locator("#state").inner_text() == "就緒"
-    other = page_with(js=True)
+    other = page_for(js=True)
     other.goto(f"http://127.0.0.1:{site.server_port}/frame")  # same stub, an origin the agent does not allow
     other.wait_for_timeout(300)
     framed = [f for f in other.frames if f is not other.main_frame]
@@ -153,15 +137,15 @@ def test_status_frame_shows_in_an_allowed_portal_only(site, page_with):
 
 
 @pytest.mark.parametrize("path", ["/login?medical-staff,nhi-reader", "/login?nhi,nhi-reader", "/login?citizen,nhi-reader"])
-def test_agent_pages_pass_axe(site, page_with, path):
-    page = page_with(js=True, bypass_csp=True)
+def test_agent_pages_pass_axe(site, page_for, path):
+    page = page_for(js=True, bypass_csp=True)
     page.goto(portal_url(site, path))
     page.get_by_role("button", name="前往讀卡元件").click()
     page.wait_for_selector("h1")
     axe_check(page)
 
 
-def test_status_page_passes_axe(site, page_with):
-    page = page_with(js=True, bypass_csp=True)
+def test_status_page_passes_axe(site, page_for):
+    page = page_for(js=True, bypass_csp=True)
     page.goto(f"{site.agent_url}/v1/status")
     axe_check(page)
