@@ -2,7 +2,7 @@
 #   make run    install what is missing (Debian packages as root, a venv), then start the
 #               portal with demo data: Redis, worker, scheduler and gunicorn; Ctrl-C stops all
 #   make test   the whole test suite (lint, ES5 check, pytest incl. Redis, PostgreSQL, chromium)
-#   make bench  throughput benchmark: gunicorn (2 workers) + wrk, ratios to a hello-world route
+#   make bench  throughput (gunicorn + wrk, ratios to a hello-world route) and full-login times
 
 PYTHON ?= python3
 VENV   := .venv
@@ -49,6 +49,7 @@ test: lint es5
 bench: test-setup
 	PYTHON=$(PYTHON) ./.ci/ensure-packages wrk
 	$(PY) -m tests.perf.bench
+	$(PY) -m pytest tests/cardagent/test_full_login_timing.py -q -p no:randomly
 
 clean:
 	rm -rf $(VENV) tests/tooling/node_modules test-artifacts

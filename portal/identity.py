@@ -10,7 +10,7 @@ import functools
 from dataclasses import dataclass
 from datetime import date
 
-from flask import abort, current_app, redirect, request, url_for
+from flask import abort, current_app, g, redirect, request, url_for
 from flask_login import current_user
 from htmx_flask import make_response
 
@@ -122,6 +122,7 @@ def load_from_cookie(req) -> PortalUser | None:
         return None
     row = sessions.resume(current_app.config, token)
     if row is None:
+        g.session_expired = True  # the cookie was a session that has ended: say so on the login page
         return None
     access = authority.access_for(row.institution_id, row.person_id, row.representative, today())
     if not access.any:
@@ -131,10 +132,13 @@ def load_from_cookie(req) -> PortalUser | None:
 
 
 def unauthorized():
-    """Not logged in: htmx gets 401 + HX-Redirect, pages a redirect to the login page."""
-    target = url_for("auth.login_page", next=request.full_path if request.method == "GET" else None)
+    """Not logged in: htmx gets 401 + HX-Redirect, scripts 401 JSON, pages a redirect to the login page."""
+    wanted = request.full_path.rstrip("?") if request.method == "GET" else None
+    target = url_for("auth.login_page", next=wanted, expired="1" if g.get("session_expired") else None)
     if request.headers.get("HX-Request") == "true":
         return make_response("請先登入。", 401, redirect=target)
+    if request.accept_mimetypes.best == "application/json":
+        return {"error": "login_required", "login_url": target}, 401
     return redirect(target)
 
 

@@ -30,13 +30,15 @@ def e(value) -> str:
     return escape(str(value), quote=True)
 
 
-def layout(title: str, body: str, script: bool = False) -> str:
+def layout(title: str, body: str, script: bool = False, body_class: str = "") -> str:
     """The document around every page (the version shows at the bottom)."""
     tail = '<script src="/v1/static/submit.js"></script>\n' if script else ""
+    css_class = f' class="{e(body_class)}"' if body_class else ""
     return (f'<!DOCTYPE html>\n<html lang="zh-Hant-TW">\n<head>\n'
             f'<meta http-equiv="X-UA-Compatible" content="IE=edge">\n<meta charset="utf-8">\n'
             f'<meta name="viewport" content="width=device-width, initial-scale=1">\n'
-            f'<title>{e(title)} - 讀卡元件</title>\n</head>\n<body>\n<main role="main">\n<h1>{e(title)}</h1>\n{body}</main>\n'
+            f'<title>{e(title)} - 讀卡元件</title>\n<link rel="stylesheet" href="/v1/static/agent.css">\n'
+            f'</head>\n<body{css_class}>\n<main role="main">\n<h1>{e(title)}</h1>\n{body}</main>\n'
             f'<footer><p>讀卡元件 版本 {e(__version__)}</p></footer>\n{tail}</body>\n</html>\n')
 
 
@@ -62,7 +64,9 @@ def pin_page(request: SignRequest, token: str, holder: str, tries_left: int | No
              choices: list[tuple[str, str]] = (), chosen: str | None = None) -> Page:
     """The PIN page (健保卡: consent to send the basic data, no PIN)."""
     nhi = request.card_type in protocol.PASSWORD_CARDS
-    body = asker(request) + f'<p>持卡人：<strong id="holder">{e(holder)}</strong></p>\n'
+    # With several soft cards to choose from, the radio list names the holders instead.
+    shown = "請在下方選擇卡片" if len(choices) > 1 else holder
+    body = asker(request) + f'<p>持卡人：<strong id="holder">{e(shown)}</strong></p>\n'
     if notice:
         body += f'<p role="alert" id="notice">{e(notice)}</p>\n'
     elif tries_left is not None and tries_left < MAX_TRIES:
@@ -129,7 +133,7 @@ def status_page(status: AgentStatus) -> Page:
         module = "已安裝" if module_ready(status) else "未安裝"
         body += f'<p id="cards">卡片：{e(names)}</p>\n<p id="module">安全模組：{module}</p>\n'
     body += '<p><a href="/v1/status">重新檢查</a></p>\n'
-    return Page(200, layout(f"讀卡元件 版本 {__version__}", body), framed=True)
+    return Page(200, layout(f"讀卡元件 版本 {__version__}", body, body_class="status"), framed=True)
 
 
 def module_ready(status: AgentStatus) -> bool:

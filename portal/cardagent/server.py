@@ -15,11 +15,13 @@ from portal.cardagent.flow import Agent
 
 log = logging.getLogger(__name__)
 SUBMIT_JS = (Path(__file__).parent / "static" / "submit.js").read_bytes()
+AGENT_CSS = (Path(__file__).parent / "static" / "agent.css").read_bytes()
 ROUTES = {
     ("GET", "/v1/status"): "status_page",
     ("GET", "/v1/status.json"): "status_json",
     ("OPTIONS", "/v1/status.json"): "status_preflight",
     ("GET", "/v1/static/submit.js"): "submit_js",
+    ("GET", "/v1/static/agent.css"): "agent_css",
     ("POST", "/v1/sign"): "sign",
     ("POST", "/v1/sign/pin"): "sign_pin",
 }
@@ -120,6 +122,10 @@ class AgentHandler(BaseHTTPRequestHandler):
     def submit_js(self) -> None:
         """GET /v1/static/submit.js."""
         self._send(200, SUBMIT_JS, "application/javascript; charset=utf-8", {"Cache-Control": "no-cache"})
+
+    def agent_css(self) -> None:
+        """GET /v1/static/agent.css."""
+        self._send(200, AGENT_CSS, "text/css; charset=utf-8", {"Cache-Control": "no-cache"})
 
     def sign(self) -> None:
         """POST /v1/sign from the portal's login page (or the agent's 重試)."""

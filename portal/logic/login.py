@@ -77,8 +77,15 @@ def _hash(token: str) -> str:
     return hashlib.sha256(token.encode("ascii", "replace")).hexdigest()
 
 
-def start(config, card_type: str, reader_type: str, ip: str, now: datetime | None = None
-          ) -> tuple[LoginTransaction, str]:
+def safe_next(url: str | None) -> str | None:
+    """A page of this site to return to after login; anything else (other hosts, //, \\) is dropped."""
+    if url and url.startswith("/") and not url.startswith("//") and "\\" not in url and len(url) <= 500:
+        return url
+    return None
+
+
+def start(config, card_type: str, reader_type: str, ip: str, now: datetime | None = None,
+          next_url: str | None = None) -> tuple[LoginTransaction, str]:
     """A new transaction and the token for its dedicated cookie."""
     if card_type not in protocol.CARD_TYPES or reader_type not in protocol.READER_TYPES:
         raise LoginError("missing", "請選擇憑證種類與讀卡機種類。")
@@ -88,7 +95,8 @@ def start(config, card_type: str, reader_type: str, ip: str, now: datetime | Non
     cookie = secrets.token_urlsafe(32)
     tx = LoginTransaction.create(
         nonce=secrets.token_urlsafe(32), cookie_hash=_hash(cookie), card_type=card_type, reader_type=reader_type,
-        ip=ip, created_at=now, expires_at=now + timedelta(seconds=config["LOGIN_TRANSACTION_SECONDS"]))
+        ip=ip, created_at=now, expires_at=now + timedelta(seconds=config["LOGIN_TRANSACTION_SECONDS"]),
+        detail=json.dumps({"next": safe_next(next_url)}))
     return tx, cookie
 
 
@@ -231,9 +239,10 @@ def _nhi_person(form, institution: Institution, now: datetime) -> Person:
 def hold_for_password(tx: LoginTransaction, verified: Verified, now: datetime | None = None) -> None:
     """Keep a 健保卡 login open (2 minutes) until the password page answers."""
     now = now or utcnow()
+    detail = {**json.loads(tx.detail or "{}"), "module_no": verified.module_no}
     LoginTransaction.update(
         state="password", person=verified.person, institution=verified.institution,
-        detail=json.dumps({"module_no": verified.module_no}), expires_at=now + timedelta(minutes=2),
+        detail=json.dumps(detail), expires_at=now + timedelta(minutes=2),
     ).where(LoginTransaction.id == tx.id).execute()
 
 

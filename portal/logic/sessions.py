@@ -54,6 +54,13 @@ def resume(config, token: str | None, now: datetime | None = None) -> UserSessio
     return row
 
 
+def touch(row: UserSession, now: datetime | None = None) -> None:
+    """Record activity now (「繼續使用」), whatever TOUCH_EVERY would have skipped."""
+    now = now or utcnow()
+    UserSession.update(last_seen_at=now).where(UserSession.id == row.id).execute()
+    row.last_seen_at = now
+
+
 def idle_deadline(config, row: UserSession) -> datetime:
     """When the session ends unless the user does something."""
     return min(row.last_seen_at + timedelta(seconds=config["SESSION_IDLE_SECONDS"]), row.expires_at)

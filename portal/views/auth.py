@@ -40,7 +40,7 @@ def _login_form(card_code, reader_code, error: str = "", status: int = 200):
     return render_page(
         "auth/login.html", status=status, cards=cards.card_types(), readers=cards.readers(), card=card,
         reader=reader, error=error, agent_url=current_app.config["CARD_AGENT_URL"],
-        expired=request.args.get("expired") == "1",
+        expired=request.args.get("expired") == "1", next_url=login.safe_next(request.values.get("next")),
     )
 
 
@@ -49,7 +49,8 @@ def start():
     """Create a login transaction and hand the browser to the card agent."""
     card_type, reader_type = request.form.get("card", ""), request.form.get("reader", "")
     try:
-        tx, cookie = login.start(current_app.config, card_type, reader_type, client_ip())
+        tx, cookie = login.start(current_app.config, card_type, reader_type, client_ip(),
+                                 next_url=request.form.get("next"))
     except login.LoginError as error:
         return _login_form(card_type, reader_type, str(error), 400)
     response = render_page(
@@ -80,10 +81,10 @@ def callback():
         response = redirect(url_for(".password"), 303)
         _set_cookie(response, LOGIN_COOKIE, request.cookies.get(LOGIN_COOKIE), 120, login=True)
         return response
-    return _begin_session(verified, "card")
+    return _begin_session(verified, "card", json.loads(tx.detail or "{}").get("next"))
 
 
-def _begin_session(verified: login.Verified, method: str):
+def _begin_session(verified: login.Verified, method: str, next_url: str | None = None):
     """Audit the login, start a fresh session (new id) and go to 我的首頁."""
     with write_transaction():
         token, row = sessions.start(
@@ -96,7 +97,7 @@ def _begin_session(verified: login.Verified, method: str):
                       request.headers.get("User-Agent", ""))
         audit.record("login", actor, detail={"card_type": verified.card_type, "method": method,
                                              "module_no": verified.module_no, "session": row.id})
-    response = redirect(url_for("home.index"), 303)
+    response = redirect(login.safe_next(next_url) or url_for("home.index"), 303)
     old = request.cookies.get(SESSION_COOKIE)
     if old:
         previous = sessions.resume(current_app.config, old)
@@ -125,8 +126,9 @@ def password():
             return _login_form("nhi", None, str(error), 400)
         return render_page("auth/password.html", status=400, person=tx.person, error=str(error))
     # A default password is replaced before anything else: portal.identity enforces must_change.
-    module_no = json.loads(tx.detail or "{}").get("module_no", "")
-    return _begin_session(login.Verified(tx.institution, tx.person, False, "nhi", module_no=module_no), "nhi-password")
+    detail = json.loads(tx.detail or "{}")
+    return _begin_session(login.Verified(tx.institution, tx.person, False, "nhi", module_no=detail.get("module_no", "")),
+                          "nhi-password", detail.get("next"))
 
 
 def _audit_failure(error: login.LoginError, card_type: str, person_id=None, institution_id=None) -> None:
@@ -176,7 +178,8 @@ def logout():
 @bp.post("/session/keepalive")
 @login_required
 def keepalive():
-    """「繼續使用」: loading the user already touched the session; say how long it now has."""
+    """「繼續使用」: record activity and say how long the session now has."""
+    sessions.touch(current_user.session)
     deadline = sessions.idle_deadline(current_app.config, current_user.session)
     seconds = max(0, int((deadline - utcnow()).total_seconds()))
     if request.headers.get("HX-Request") == "true" or request.accept_mimetypes.best == "application/json":

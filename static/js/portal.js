@@ -128,16 +128,18 @@
     var form = this.box.getElementsByTagName('form')[0];
     form.onsubmit = function () { self.keepAlive(form); return false; };
     document.addEventListener('htmx:afterRequest', function () { self.restart(); });
-    this.restart();
+    this.restart(this.idle);
   }
 
-  IdleWatch.prototype.restart = function () {
+  // left: milliseconds the server says the session still has (defaults to a full idle period).
+  IdleWatch.prototype.restart = function (left) {
     var self = this;
+    var remaining = left || this.idle;
     window.clearTimeout(this.warnTimer);
     window.clearInterval(this.tick);
     this.box.className = this.box.className.replace(/\s*is-hidden/g, '') + ' is-hidden';
-    this.deadline = new Date().getTime() + this.idle;
-    this.warnTimer = window.setTimeout(function () { self.showWarning(); }, this.idle - this.warn);
+    this.deadline = new Date().getTime() + remaining;
+    this.warnTimer = window.setTimeout(function () { self.showWarning(); }, Math.max(0, remaining - this.warn));
   };
 
   IdleWatch.prototype.showWarning = function () {
@@ -161,7 +163,13 @@
     xhr.setRequestHeader('X-CSRFToken', form.elements.csrf_token.value);
     xhr.onreadystatechange = function () {
       if (xhr.readyState !== 4) { return; }
-      if (xhr.status === 200) { self.restart(); } else { window.location.href = self.expiredUrl; }
+      var answer = null;
+      try { answer = JSON.parse(xhr.responseText); } catch (ignore) { answer = null; }
+      if (xhr.status === 200 && answer && answer.seconds_left > 0) {
+        self.restart(answer.seconds_left * 1000);
+      } else {
+        window.location.href = self.expiredUrl;
+      }
     };
     xhr.send('csrf_token=' + encodeURIComponent(form.elements.csrf_token.value));
   };

@@ -230,12 +230,13 @@ def test_keepalive_without_javascript_goes_back_to_the_page(world):
 
 
 def test_keepalive_of_an_ended_session_does_not_revive_it(world):
-    """After expiry the keep-alive is sent to login like any other request."""
+    """After expiry the script's keep-alive gets 401 (not a redirect it would follow) and the login URL."""
     client = wang_client(world)
     token = csrf_token(client, "/home")
     set_last_seen(timedelta(hours=1))
     response = client.post("/session/keepalive", headers={"Accept": "application/json", "X-CSRFToken": token})
-    assert response.status_code == 302 and UserSession.get().end_reason == "idle"
+    assert response.status_code == 401 and UserSession.get().end_reason == "idle"
+    assert response.get_json()["login_url"].startswith("/login") and "expired=1" in response.get_json()["login_url"]
 
 
 # --- the audit log -------------------------------------------------------------------------
