@@ -33,6 +33,7 @@ READER, SAM_READER = "Virtual PCD 00 00", "Virtual PCD 00 01"
 SOCKET_ENV = "PCSCLITE_CSOCK_NAME"
 # sh inside the namespace: our folder on /run, then pcscd in the foreground as the same process.
 START = 'mount --bind "$0" /run && exec "$1" --foreground --config "$2"'
+SYSTEM_SOCKET = Path("/run/pcscd/pcscd.comm")
 
 
 @dataclass
@@ -129,7 +130,10 @@ def pcsc_bed():
     need(VPCD_DRIVER.exists(), f"the vpcd driver is missing: {VPCD_DRIVER} (apt-get install vsmartcard-vpcd)")
     need(importlib.util.find_spec("smartcard") is not None, "pyscard is not installed (pip install pyscard==2.3.1)")
     prefix = namespace_command()
-    need(prefix is not None, "cannot give pcscd a private /run: `unshare --mount` (root) or user namespaces needed")
+    # Without namespaces, root on a machine with no pcscd of its own can let ours use the real /run.
+    shared_run = prefix is None and os.geteuid() == 0 and not SYSTEM_SOCKET.exists()
+    need(prefix is not None or shared_run,
+         "cannot give pcscd a private /run: `unshare --mount` (root) or user namespaces needed")
     base = Path(tempfile.mkdtemp(prefix="cardbed-"))
     (base / "conf").mkdir()
     (base / "run" / "pcscd").mkdir(parents=True)
@@ -137,13 +141,14 @@ def pcsc_bed():
     # pcscd parses every file in --config: this folder holds exactly one vpcd entry (server mode).
     (base / "conf" / "vpcd").write_text(
         f'FRIENDLYNAME "Virtual PCD"\nDEVICENAME   /dev/null:{port}\nLIBPATH      {VPCD_DRIVER}\n')
-    sock = base / "run" / "pcscd" / "pcscd.comm"
+    sock = SYSTEM_SOCKET if shared_run else base / "run" / "pcscd" / "pcscd.comm"
     previous = os.environ.get(SOCKET_ENV)
     os.environ[SOCKET_ENV] = str(sock)
     log_path = base / "pcscd.log"
+    command = ([pcscd, "--foreground", "--config", str(base / "conf")] if shared_run
+               else [*prefix, "sh", "-c", START, str(base / "run"), pcscd, str(base / "conf")])
     with open(log_path, "wb") as log:
-        process = subprocess.Popen([*prefix, "sh", "-c", START, str(base / "run"), pcscd, str(base / "conf")],
-                                   stdout=log, stderr=subprocess.STDOUT)
+        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
     slots = [Slot(port), Slot(port + 1)]
     try:
         _wait_for_readers(process, log_path)
