@@ -255,3 +255,11 @@ def _wait(check, what: str, seconds: float = 15) -> None:
             return
         time.sleep(0.05)
     pytest.fail(f"{what} did not come up within {seconds} s")
+
+
+@pytest.fixture(scope="session")
+def test_cas():
+    """TEST CAs for the whole session (key generation is the slow part)."""
+    from tests.world import make_cas
+
+    return make_cas()

@@ -20,27 +20,22 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from cryptography.hazmat.primitives import serialization
 from werkzeug.serving import make_server
 
 from portal.cardagent.server import AgentServer
 from portal.cardagent.soft import SoftBackend
 from portal.identity import today
-from portal.logic import authority, modules, national_id
-from portal.logic.audit import SYSTEM
+from portal.logic import national_id
 from portal.logic.roc_dates import roc_compact, roc_date
-from portal.models.authority import Institution
-from portal.pki import crl, testca
-from portal.pki.verify import load_trust
-from portal.storage import storage_for
+from portal.pki import testca
+from tests import world as world_kit
 from tests.cardagent.helpers import agent_config, running
 from tests.cardbed.cards import write_soft_card
 from tests.conftest import _close, instance_overrides, migrated_app
-from tests.integration.conftest import module_from_package
 
 PIN = "123456"
 PORTAL_NAME = "健保資訊網服務系統 (VPN)"
-TAIPEI, KAOPING = "3501200000", "0702010015"
+TAIPEI = world_kit.TAIPEI
 # 林美玲's 健保卡 (docs/card-login.md §3); her default portal password is 3458 + 0304.
 LIN = {"name": "林美玲", "national_id": "B220003458", "birth": date(1992, 3, 4), "card_no": "22000345800"}
 
@@ -72,21 +67,8 @@ class LivePortal:
                                label=f"醫事人員卡：{person_name}")
 
 
-@pytest.fixture(scope="session")
-def login_cas():
-    """TEST CAs shared by every live portal of the session (RSA key generation is slow)."""
-    hca_root = testca.create_root("TEST HCA Root")
-    return {
-        "hca-root": hca_root,
-        "hca2": testca.create_intermediate(hca_root, "TEST HCA2"),
-        "moica": testca.create_root("TEST MOICA Root"),
-        "gca": testca.create_root("TEST GCA Root"),
-        "sam": testca.create_root("TEST SAM Root"),
-    }
-
-
 @pytest.fixture
-def live_login(tmp_path, login_cas):
+def live_login(tmp_path, test_cas):
     """start(**settings) → a LivePortal with its own instance and agent; all stopped after the test."""
     with contextlib.ExitStack() as stack:
         count = 0
@@ -94,7 +76,7 @@ def live_login(tmp_path, login_cas):
         def start(**settings) -> LivePortal:
             nonlocal count
             count += 1
-            return stack.enter_context(_live_portal(tmp_path / f"portal-{count}", login_cas, settings))
+            return stack.enter_context(_live_portal(tmp_path / f"portal-{count}", test_cas, settings))
 
         yield start
 
@@ -140,59 +122,21 @@ def _live_portal(base: Path, cas: dict, settings: dict):
 
 
 def _build_world(live: LivePortal, pki: Path) -> None:
-    """The integration `world`: anchors, CRLs, institutions, people, grants, cards, modules."""
+    """The integration `world` (tests/world.py), plus its soft cards and 臺北's module for the agent."""
     cas = live.cas
-    for kind, stem in (("medical-staff", "hca-root"), ("medical-org", "hca-root"), ("citizen", "moica"),
-                       ("government", "gca"), ("module", "sam")):
-        folder = pki / "anchors" / kind
-        folder.mkdir(parents=True, exist_ok=True)
-        (folder / f"{stem}.pem").write_bytes(cas[stem].pem)
-    (pki / "intermediates").mkdir()
-    (pki / "intermediates" / "hca2.pem").write_bytes(cas["hca2"].pem)
-    (pki / "crl").mkdir()
-    for stem, ca in cas.items():
-        (pki / "crl" / f"{stem}.crl").write_bytes(testca.crl(ca).public_bytes(serialization.Encoding.DER))
-    crl.refresh(crl.sources(live.app.config), load_trust(pki))
-
-    taipei = Institution.create(code=TAIPEI, name="臺北虛擬診所", region="taipei", kind="診所")
-    kaoping = Institution.create(code=KAOPING, name="高屏虛擬醫院", region="kaoping", kind="醫院")
-    authority.save_services(taipei, ["RWM", "IWF", "IPA"], SYSTEM)
-    authority.save_services(kaoping, ["RWM", "RDD"], SYSTEM)
-    appoint = _appoint
-    live.appointments["wang-manager"] = appoint(taipei, "manager", "王大明", "A123456789", date(1975, 5, 15)).id
-    wang = appoint(taipei, "user", "王大明", "A123456789", date(1975, 5, 15))
-    authority.save_grants(wang, ["RWM", "IWF"], SYSTEM)
-    chen = appoint(taipei, "user", "陳小華", "F228001521", date(1988, 11, 2))
-    authority.save_grants(chen, ["IPA"], SYSTEM)
-    lin = appoint(taipei, "user", LIN["name"], LIN["national_id"], LIN["birth"])
-    appoint(kaoping, "user", "王大明", "A123456789", date(1975, 5, 15))
-    live.appointments.update({"wang-user": wang.id, "chen": chen.id, "lin": lin.id})
-
+    world_kit.trust(live.app, cas)
+    made = world_kit.populate(live.app, cas)
+    live.appointments.update(made.appointments)
     # Soft cards, by file name: 王大明's 醫事人員卡 is the first (the one the PIN page preselects).
     cards = live.cards_dir
     live.add_staff_card("a-wang-staff", "王大明", "A123456789")
-    write_soft_card(cards, "b-chen-citizen", "citizen", "陳小華",
-                    testca.issue(cas["moica"], serial="F228001521", cn="陳小華", key_kind="ec"),
-                    label="自然人憑證：陳小華")
-    write_soft_card(cards, "c-taipei-org", "medical-org", "臺北虛擬診所",
-                    testca.issue(cas["hca2"], serial=TAIPEI, o="臺北虛擬診所", cn="臺北虛擬診所"),
+    write_soft_card(cards, "b-chen-citizen", "citizen", "陳小華", made.cards["chen"], label="自然人憑證：陳小華")
+    write_soft_card(cards, "c-taipei-org", "medical-org", "臺北虛擬診所", made.cards["taipei-org"],
                     label="醫事機構卡：臺北虛擬診所")
     _write_nhi_card(cards / "d-lin-nhi.toml")
-
-    # 臺北虛擬診所's 雲端安全模組, issued by the portal CA, unpacked where the agent reads it.
-    storage = storage_for(live.app.config)
-    for institution in (taipei, kaoping):
-        modules.apply(institution, modules.ApplicationForm("聯絡人", "(02)1234-5678"), SYSTEM)
-    issued = {row.institution.code: row for row in modules.issue_pending(live.app.config, storage)}
-    module = module_from_package(storage, issued[TAIPEI])
+    module = made.modules[TAIPEI]
     (live.module_dir / "module-cert.pem").write_bytes(module.cert_pem)
     (live.module_dir / "module-key.pem").write_bytes(module.key_pem)
-
-
-def _appoint(institution, role, name, national_id_value, birth):
-    form = authority.PersonForm(name=name, national_id=national_id_value, birth_date=birth,
-                                valid_from=date(2024, 1, 1))
-    return authority.appoint(institution, role, form, SYSTEM)
 
 
 def _write_nhi_card(path: Path) -> None:

@@ -18,14 +18,13 @@ from tests.browser.login_fixtures import (
     PORTAL_NAME,
     LivePortal,
     live_login,
-    login_cas,
     new_national_id,
     today_roc,
 )
 from tests.browsing import axe_check
 from tests.conftest import ARTIFACTS
 
-__all__ = ["live_login", "login_cas"]  # fixtures of login_fixtures.py, visible to these tests
+__all__ = ["live_login"]  # fixtures of login_fixtures.py, visible to these tests
 
 pytestmark = pytest.mark.browser
 

@@ -20,9 +20,9 @@ from portal.models.authority import Appointment, Grant, HisVendor, Institution, 
 from portal.models.modules import SecurityModule
 from portal.models.sessions import UserSession
 from portal.storage import storage_for
-from tests.integration.conftest import module_from_package
 from tests.integration.test_login import login, nhi_login
 from tests.pages import check_page, fetch, is_fragment
+from tests.world import module_from_package
 
 TAIPEI, KAOPING = "3501200000", "0702010015"
 NEW_MANAGER = {"name": "張志明", "national_id": "B123456780", "birth_date": "075/03/04", "valid_from": "2025-01-28"}
