@@ -34,7 +34,7 @@ from tests.cardagent.conftest import NHI_READER
 from tests.cardagent.helpers import PORTAL, RETURN_URL, Client, agent_config, running
 from tests.cardbed.cards import pki_card, write_soft_card
 from tests.conftest import _close, instance_overrides, migrated_app
-from tests.integration.conftest import module_from_package
+from tests.world import module_from_package
 
 RUNS = 20
 CARD_TYPE, READER_TYPE = "medical-staff", "nhi-reader"
