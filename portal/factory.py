@@ -37,10 +37,11 @@ def create_app(overrides: dict | None = None) -> Flask:
     login_manager.user_loader(lambda user_id: None)
     db.init_app(app)
 
-    from portal import cli, errors, identity, pagecache, security, templating
+    from portal import cli, errors, identity, navigation, pagecache, security, templating
     from portal.views import register_blueprints
 
     identity.init_app(app)
+    navigation.init_app(app)
     register_blueprints(app)
     templating.init_app(app)
     pagecache.init_app(app)

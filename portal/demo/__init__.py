@@ -11,7 +11,7 @@ from datetime import date, time
 from pathlib import Path
 
 from portal.db import database
-from portal.demo import authority, documents
+from portal.demo import authority, documents, member_news
 from portal.logic import announcements as announcement_logic
 from portal.logic.roc_dates import taipei_to_utc
 from portal.logic.sanitize import clean_html
@@ -32,6 +32,7 @@ from portal.models import (
     PolicySection,
     StoredFile,
 )
+from portal.models.announcements import MEMBER_KINDS
 
 DEMO_DIR = Path(__file__).resolve().parent.parent / "data" / "demo"
 PUBLISH_TIME = time(9, 0)
@@ -54,6 +55,7 @@ def load_all(storage) -> dict[str, int]:
             "faq": load_faq(read("faq")),
             "policies": load_policies(read("policies")),
             "appointments": authority.load(read("authority")),
+            **{f"member_{key}": count for key, count in member_news.load(storage).items()},
         }
 
 
@@ -82,7 +84,7 @@ def load_announcements(data: dict, storage) -> int:
                 fmt = name.rsplit(".", 1)[-1].lower()
                 stored = store(storage, name, fmt, name.rsplit(".", 1)[0], entry.get("content") or entry["title"])
                 announcement_logic.attach(saved, stored)
-    return Announcement.select().count()
+    return Announcement.select().where(Announcement.kind.not_in(list(MEMBER_KINDS))).count()
 
 
 def _unchanged(existing: Announcement | None, fields: dict) -> bool:
@@ -133,7 +135,7 @@ def load_contacts(data: dict) -> int:
                 Contact.create(group=group, position=p_pos, agency=person.get("agency", ""),
                                unit=person.get("unit", ""), name=person["name"],
                                phone=person.get("phone", ""), email=person.get("email", ""))
-    return Contact.select().count()
+    return Contact.select().join(ContactGroup).where(ContactGroup.audience == "public").count()
 
 
 def _group(parent, name: str, position: int) -> ContactGroup:

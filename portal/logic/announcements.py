@@ -6,11 +6,13 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
 
+from portal import refdata
 from portal.db import database
+from portal.logic import textsearch
 from portal.logic.keywords import Keyword, matches_any
 from portal.logic.roc_dates import roc_date
 from portal.logic.sanitize import clean_html, plain_text, shorten
-from portal.models.announcements import KINDS, Announcement, AnnouncementAttachment
+from portal.models.announcements import ALL_KINDS, KINDS, Announcement, AnnouncementAttachment
 from portal.models.base import utcnow
 from portal.models.files import StoredFile
 
@@ -83,11 +85,16 @@ class Item:
     title_html: str
     content_html: str
     attachments: list[Attachment]
+    keywords: str = ""
+    contact_name: str = ""
+    contact_phone: str = ""
+    published_at: datetime | None = None
 
     @property
     def expandable(self) -> bool:
         """Whether 詳細資料 has more to show than the summary line."""
-        return self.summary != self._plain_title or bool(self.content_html or self.attachments)
+        return self.summary != self._plain_title or bool(self.content_html or self.attachments
+                                                          or self.contact_name or self.contact_phone)
 
     @property
     def _plain_title(self) -> str:
@@ -105,7 +112,8 @@ def present(announcements, limit: int = SUMMARY_CHARS) -> list[Item]:
             id=a.id, kind=a.kind, department=a.department,
             date=roc_date(a.publish_at), date_dotted=roc_date(a.publish_at, "."),
             summary=summary, title_html=a.title, content_html=a.content,
-            attachments=files.get(a.id, []),
+            attachments=files.get(a.id, []), keywords=a.keywords,
+            contact_name=a.contact_name, contact_phone=a.contact_phone, published_at=a.publish_at,
         ))
     return items
 
@@ -142,20 +150,42 @@ def attachment_file(announcement_id: int, attachment_id: int) -> StoredFile | No
     return row.file if row else None
 
 
+CATEGORIES = "ABCDEFGHIJKLMNO"
+
+
+def region_codes() -> list[str]:
+    """The six 分區業務組 codes (portal/data/regions.toml)."""
+    return [r["code"] for r in refdata.load("regions")["region"]]
+
+
+def search_fields(*parts: str) -> dict[str, str]:
+    """search_text and search_grams of an announcement from its plain-text parts."""
+    text = textsearch.normalise(" ".join(parts))
+    return {"search_text": text, "search_grams": textsearch.grams(text)}
+
+
 def save(*, kind: str, title: str, publish_at: datetime, content: str = "", department: str = "",
-         keywords: str = "", expire_at: datetime | None = None,
+         keywords: str = "", expire_at: datetime | None = None, category: str = "", region: str = "",
+         contact_name: str = "", contact_phone: str = "",
          announcement: Announcement | None = None) -> Announcement:
     """Create or update an announcement; title and content are sanitized here, once."""
-    if kind not in KINDS:
+    if kind not in ALL_KINDS:
         raise AnnouncementError(f"公告類別「{kind}」不存在。")
     clean_title = clean_html(title).strip()
     if not plain_text(clean_title):
         raise AnnouncementError("請輸入公告標題。")
     if expire_at is not None and expire_at <= publish_at:
         raise AnnouncementError("公告結束時間必須晚於開始時間。")
+    if kind == "hq" and (len(category) != 1 or category not in CATEGORIES):
+        raise AnnouncementError("署本部公告須指定業務類別（A–O）。")
+    if kind == "regional" and region not in region_codes():
+        raise AnnouncementError("分區業務公告須指定分區業務組。")
+    content = clean_html(content).strip()
     fields = dict(
-        kind=kind, title=clean_title, content=clean_html(content).strip(),
-        department=department.strip(), keywords=keywords.strip(),
+        kind=kind, title=clean_title, content=content, department=department.strip(), keywords=keywords.strip(),
+        category=category if kind == "hq" else "", region=region if kind == "regional" else "",
+        contact_name=contact_name.strip(), contact_phone=contact_phone.strip(),
+        **search_fields(plain_text(clean_title), plain_text(content), keywords, contact_name, contact_phone),
         publish_at=publish_at, expire_at=expire_at, updated_at=utcnow(),
     )
     with database.atomic():

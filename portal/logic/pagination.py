@@ -25,6 +25,8 @@ class Page:
     size: int
     total: int
     numbers: list[int] = field(default_factory=list)
+    # True when there are more than `total` results and counting stopped there.
+    capped: bool = False
 
     @property
     def pages(self) -> int:
@@ -47,13 +49,19 @@ class Page:
         return (self.number - 1) * self.size + 1
 
 
-def paginate(query, raw_page, size: int) -> Page:
-    """Run one page of a Peewee query; page numbers past the end show the last page."""
-    total = query.count()
+def paginate(query, raw_page, size: int, cap: int | None = None) -> Page:
+    """Run one page of a Peewee query; page numbers past the end show the last page.
+
+    With a cap, counting stops after `cap` results (a search over a million rows
+    need not count them all); the pages beyond stay unreachable, as in search engines.
+    """
+    total = query.limit(cap + 1).count() if cap else query.count()
+    capped = bool(cap) and total > cap
+    total = min(total, cap) if cap else total
     pages = max(1, -(-total // size))
     number = min(parse_page(raw_page), pages)
     items = list(query.paginate(number, size))
-    return Page(items, number, size, total, _window(number, pages))
+    return Page(items, number, size, total, _window(number, pages), capped)
 
 
 def paginate_list(items: list, raw_page, size: int) -> Page:

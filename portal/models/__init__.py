@@ -1,6 +1,6 @@
 """Every model of the portal; ALL_MODELS is what migrations must create."""
 
-from portal.models.announcements import Announcement, AnnouncementAttachment
+from portal.models.announcements import Announcement, AnnouncementAttachment, ReadMark
 from portal.models.audit import AuditEvent, AuditHead
 from portal.models.authority import (
     Appointment,
@@ -54,6 +54,7 @@ ALL_MODELS = [
     AuditEvent,
     AuditHead,
     CrlCache,
+    ReadMark,
 ]
 
 __all__ = [m.__name__ for m in ALL_MODELS] + ["ALL_MODELS"]

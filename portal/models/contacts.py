@@ -17,6 +17,8 @@ class ContactGroup(BaseModel):
     audience = CharField(default="public")
     name = CharField()
     position = IntegerField(default=0)
+    # What this node's children are called in 聯絡窗口查詢's dropdowns (機關, 單位 …; H8).
+    child_label = CharField(default="")
 
     class Meta:
         indexes = ((("audience", "parent", "name"), True),)

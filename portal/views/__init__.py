@@ -10,13 +10,16 @@ from portal.views import (
     guide,
     home,
     links,
+    member_contacts,
+    news,
     policies,
     public,
+    services,
     sitemap,
 )
 
 BLUEPRINT_MODULES = (public, announcements, downloads, contacts, links, sitemap, guide, policies, feeds, auth, home,
-                     authority)
+                     news, services, member_contacts, authority)
 
 
 def register_blueprints(app) -> None:

@@ -1,25 +1,43 @@
-"""我的首頁 after login (issue 4 turns it into the layered announcement page of seed 000 第二章)."""
+"""我的首頁 after login: the layer-1 announcement page of seed 000 第二章 (SPEC H2)."""
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app
+from flask import Blueprint, current_app, request
 from flask_login import current_user, login_required
 
-from portal.htmx import render_page
+from portal.htmx import render_page, wants_fragment
 from portal.identity import today
-from portal.logic import catalogue, reminders
+from portal.logic import catalogue, member_news, menu, reminders
+from portal.views.news import news_box, news_since
 
 bp = Blueprint("home", __name__, url_prefix="/home")
+
+# Announcements per page in each list of 我的首頁 (seed 000: 「每頁顯示 3 筆」).
+LAYER1_PER_PAGE = 3
 
 
 @bp.get("")
 @login_required
 def index():
-    """Greeting, roles, reminders, and the functions and services this user may use."""
+    """分區業務公告事項 and 署本部公告事項 (3 per page each, own pagers), unread count, the 15-icon grid."""
+    since = news_since()
     services = catalogue.by_code()
+
+    def box(scope: str):
+        own, other = ("rpage", "hpage") if scope == "regional" else ("hpage", "rpage")
+        return news_box(scope, request.args.get(own), per_page=LAYER1_PER_PAGE, endpoint="home.index",
+                        query={other: request.args.get(other)}, page_param=own, since=since)
+
+    # Each list pages on its own: htmx asks for one table, named by its element id.
+    target = request.htmx.target if wants_fragment() else None
+    if target in ("news-regional", "news-hq"):
+        return render_page("home/index.html", fragment="news/_table.html", box=box(target[len("news-"):]))
     return render_page(
         "home/index.html",
+        regional=box("regional"), hq=box("hq"),
+        unread=member_news.unread_count(current_user.institution.region, since),
+        categories=menu.menu().categories,
+        granted=[services[c] for c in sorted(current_user.access.services) if c in services],
         reminders=reminders.for_session(current_user.institution, current_user.access, today(),
                                         current_app.config["APPOINTMENT_REMINDER_DAYS"]),
-        granted=[services[c] for c in sorted(current_user.access.services) if c in services],
     )

@@ -174,8 +174,41 @@
     xhr.send('csrf_token=' + encodeURIComponent(form.elements.csrf_token.value));
   };
 
+  // 服務項目 tree (SPEC H4): CSS unfolds a level on hover; here keyboard focus unfolds it too
+  // and Esc folds it back. The links themselves always lead to their layer page.
+  function MenuTree(nav) {
+    var opened = [];
+    var quiet = false;
+    function fold() {
+      each(opened, function (li) { li.className = li.className.replace(/\s*is-open/g, ''); });
+      opened = [];
+    }
+    nav.addEventListener('focusin', function (evt) {
+      if (quiet) { return; }
+      fold();
+      for (var node = evt.target; node && node !== nav; node = node.parentNode) {
+        if (node.tagName === 'LI' && /\bhas-sub\b/.test(node.className)) {
+          node.className += ' is-open';
+          opened.push(node);
+        }
+      }
+    });
+    nav.addEventListener('focusout', function (evt) {
+      if (!evt.relatedTarget || !nav.contains(evt.relatedTarget)) { fold(); }
+    });
+    nav.addEventListener('keydown', function (evt) {
+      if (evt.keyCode !== 27 || !opened.length) { return; }
+      var link = opened[opened.length - 1].getElementsByTagName('a')[0];
+      fold();
+      quiet = true;
+      if (link) { link.focus(); }
+      quiet = false;
+    });
+  }
+
   ready(function () {
     each(document.querySelectorAll('[data-carousel]'), function (list) { return new Carousel(list); });
+    each(document.querySelectorAll('[data-svc-menu]'), function (nav) { return new MenuTree(nav); });
     autosubmit();
     if (document.body.getAttribute('data-idle-seconds')) { return new IdleWatch(document.body); }
     return null;

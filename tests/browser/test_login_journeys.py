@@ -192,7 +192,10 @@ def test_manager_appoints_and_grants_then_revokes(live_login, page_for, js):
     manager = page_for(js)
     card_login(manager, portal, js, "醫事人員卡：王大明")
     menu = manager.get_by_role("navigation", name="服務項目")
-    menu.get_by_role("link", name="機構使用者維護作業").click()
+    # 服務項目 unfolds on hover (CSS, so with JS off too): O → O.02 → its functions.
+    menu.get_by_role("link", name="O機構授權作業").hover()
+    menu.get_by_role("link", name="O.02 機構管理者作業").hover()
+    menu.get_by_role("link", name="O.02.02 機構使用者維護作業").click()
     expect(manager).to_have_url(portal.at("/authority/users"))
     manager.get_by_role("link", name="新增機構使用者").click()
     manager.get_by_label("機構使用者姓名").fill(name)
@@ -204,7 +207,8 @@ def test_manager_appoints_and_grants_then_revokes(live_login, page_for, js):
     expect(manager.get_by_role("status").filter(has_text=f"已新增機構使用者 {name}")).to_be_visible()
     expect(manager.locator("table.data tbody tr", has_text=name)).to_contain_text("生效中")
 
-    menu.get_by_role("link", name="使用者授權管理作業").click()
+    # On a function screen the menu lists the function's siblings.
+    menu.get_by_role("link", name="O.02.03 使用者授權管理作業").click()
     masked = person_id[:3] + "****" + person_id[-3:]
     manager.get_by_label("查詢條件：現行機構使用者").select_option(label=f"{name}（{masked}）")
     manager.get_by_role("button", name="查詢").click()

@@ -280,7 +280,9 @@ def test_removing_the_manager_role_keeps_the_user_role(world):
     client = signed_in(world)
     home = view(client, "/home")
     assert "您的身分：機構使用者。" in home.get_text() and granted_on_home(client) == {"RWM", "IWF"}
-    assert [a.get_text() for a in home.select("nav[aria-label=服務項目] a")] == ["我的首頁"]
+    links = [a.get_text() for a in home.select("nav[aria-label=服務項目] a")]
+    assert "A.01 醫療費用申報" in links and "機構授權作業" not in links
+    assert "O機構授權作業（無權限）" in [s.get_text() for s in home.select("nav[aria-label=服務項目] .off")]
     view(client, "/authority/users", status=403)
 
 
@@ -312,8 +314,10 @@ def test_a_manager_cannot_open_manager_maintenance(world):
 def test_a_plain_user_cannot_maintain_users_or_grants(world):
     """陳小華 gets 403 on 機構使用者維護 and 使用者授權管理, and cannot grant herself anything."""
     client = as_chen(world)
-    menu = [a.get_text() for a in view(client, "/home").select("nav[aria-label=服務項目] a")]
-    assert menu == ["我的首頁"]
+    home = view(client, "/home")
+    menu = [a.get_text() for a in home.select("nav[aria-label=服務項目] a")]
+    assert not [label for label in menu if label.startswith("O")]
+    assert "O機構授權作業（無權限）" in [s.get_text() for s in home.select("nav[aria-label=服務項目] .off")]
     for url in ("/authority/users", "/authority/grants", "/authority/services", "/authority/audit"):
         view(client, url, status=403)
     chen = appointment(TAIPEI, "user", "陳小華")
@@ -428,7 +432,7 @@ def test_grants_can_still_be_saved_after_a_granted_service_was_withdrawn(world):
 
 
 def test_grant_pages_keep_the_grants_on_other_pages(world):
-    """With all 20 services applied the table has 2 pages; saving one page keeps the other's grants."""
+    """With every service applied the table has several pages; saving one page keeps the other's grants."""
     client = signed_in(world)
     every = [box["value"] for box in view(client, "/authority/services").select("input[name=service]")]
     assert len(every) > 10
@@ -436,7 +440,7 @@ def test_grant_pages_keep_the_grants_on_other_pages(world):
     chen = appointment(TAIPEI, "user", "陳小華")
     first = view(client, f"/authority/grants?user={chen.id}")
     assert len(table_rows(first)) == 10
-    assert f"共 {len(every)} 筆，第 1/2 頁" in first.select_one("#grant-table .pager").get_text()
+    assert f"共 {len(every)} 筆，第 1/{-(-len(every) // 10)} 頁" in first.select_one("#grant-table .pager").get_text()
     second = view(client, f"/authority/grants?user={chen.id}&page=2")
     on_second = [r[1] for r in table_rows(second)]
     assert "IPA" in on_second and not {"RWM", "IWF"} & set(on_second)

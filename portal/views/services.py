@@ -1,0 +1,58 @@
+"""服務項目 pages (SPEC H5–H7): a category's layer-2 page, a group's page, function screens
+of subsystems still to come or of NHIA systems elsewhere, and the logged-in 網站地圖."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, g, redirect, request, url_for
+from flask_login import login_required
+
+from portal.htmx import render_page
+from portal.identity import deny_access
+from portal.logic import menu
+from portal.logic.keywords import parse_keyword
+from portal.navigation import open_codes
+from portal.views.news import news_box
+
+bp = Blueprint("services", __name__, url_prefix="/services")
+
+TEMPLATES = {1: "services/category.html", 2: "services/group.html", 3: "services/function.html"}
+
+
+@bp.get("/<code>")
+@login_required
+def show(code: str):
+    """Layer 2 (a category), a group, or layer 3 (a function); 404 unknown, 403 not permitted."""
+    item = menu.find(code)
+    if item is None:
+        abort(404)
+    if item.code not in open_codes():
+        deny_access()
+    if item.is_leaf and item.endpoint:
+        return redirect(url_for(item.endpoint))
+    g.menu_item = item
+    keyword = parse_keyword(request.args.get("q"))
+    category = menu.path(item)[0]
+    box = news_box("hq", request.args.get("page"), keyword=keyword, category=category.code,
+                   endpoint="services.show", url_args={"code": item.code}, query={"q": keyword.text})
+    return render_page(TEMPLATES[item.level], fragment="news/_table.html", item=item, category=category, box=box,
+                       subsystem=menu.menu().subsystems.get(item.subsystem),
+                       external_url=_external_url(item.external) if item.external else "")
+
+
+@bp.get("/sitemap")
+@login_required
+def sitemap():
+    """網站地圖: every item; those the user may open are green links, the others black text."""
+    return render_page("services/sitemap.html", categories=menu.menu().categories, allowed=open_codes())
+
+
+@bp.get("/shortcut-files")
+@login_required
+def shortcut_files():
+    """下載捷徑專區 (SPEC D1) until its subsystem is built: says so plainly."""
+    return render_page("services/pending.html", subsystem=menu.menu().subsystems["shortcut_files"])
+
+
+def _external_url(path: str) -> str:
+    """An NHIA system's address: NHIA_SYSTEMS_ORIGIN + the item's path."""
+    return current_app.config["NHIA_SYSTEMS_ORIGIN"].rstrip("/") + path
