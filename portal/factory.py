@@ -3,10 +3,19 @@
 from __future__ import annotations
 
 from flask import Flask
+from werkzeug.routing import IntegerConverter
 
 from portal import db
 from portal.config import ROOT, load_config, secret_key
 from portal.extensions import csrf, htmx_extension, login_manager
+
+
+class BoundedInteger(IntegerConverter):
+    """Werkzeug's int converter with the largest value a database id can hold."""
+
+    def __init__(self, url_map, *args, **kwargs):
+        kwargs.setdefault("max", 2**63 - 1)
+        super().__init__(url_map, *args, **kwargs)
 
 
 def create_app(overrides: dict | None = None) -> Flask:
@@ -37,14 +46,17 @@ def create_app(overrides: dict | None = None) -> Flask:
     login_manager.user_loader(lambda user_id: None)
     db.init_app(app)
 
-    from portal import cli, errors, identity, navigation, pagecache, security, templating
+    from portal import cli, errors, identity, memo, navigation, pagecache, security, templating
     from portal.views import register_blueprints
 
     identity.init_app(app)
     navigation.init_app(app)
+    # <int:…> in URLs stops at 64 bits: a longer id is a 404 like any unknown one, not a database error.
+    app.url_map.converters["int"] = BoundedInteger
     register_blueprints(app)
     templating.init_app(app)
     pagecache.init_app(app)
+    memo.init_app(app)
     security.init_app(app)
     errors.init_app(app)
     cli.init_app(app)

@@ -21,12 +21,19 @@ def categories(audience: str = "public") -> list[ContactGroup]:
     )
 
 
+# Ids beyond a 64-bit integer cannot exist; the databases would raise on them.
+MAX_ROW_ID = 2**63 - 1
+
+
 def find_group(raw_id, audience: str = "public") -> ContactGroup | None:
     """A group of the tree from a query-string value; None when unknown."""
     try:
-        return ContactGroup.get_or_none((ContactGroup.id == int(raw_id)) & (ContactGroup.audience == audience))
+        group_id = int(raw_id)
     except (TypeError, ValueError):
         return None
+    if not 0 < group_id <= MAX_ROW_ID:
+        return None
+    return ContactGroup.get_or_none((ContactGroup.id == group_id) & (ContactGroup.audience == audience))
 
 
 def services(category: ContactGroup | None, keyword: Keyword, audience: str = "public"):

@@ -14,6 +14,8 @@ from functools import reduce
 
 MAX_KEYWORD_CHARS = 100
 _SPACE = re.compile(r"\s+")
+# Control characters left after whitespace is collapsed are dropped; PostgreSQL refuses a NUL outright.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 @dataclass(frozen=True)
@@ -34,7 +36,7 @@ class Keyword:
 
 def parse_keyword(raw) -> Keyword:
     """Collapse whitespace and cut over-long input."""
-    text = _SPACE.sub(" ", str(raw or "")).strip()
+    text = _CONTROL.sub("", _SPACE.sub(" ", str(raw or ""))).strip()
     if len(text) > MAX_KEYWORD_CHARS:
         return Keyword(text[:MAX_KEYWORD_CHARS].rstrip(), True)
     return Keyword(text)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from peewee import SQL, PostgresqlDatabase
+from peewee import JOIN, SQL, PostgresqlDatabase, Table
 
 from portal.db import database, write_transaction
 from portal.logic import textsearch
@@ -21,6 +21,7 @@ from portal.models.files import StoredFile
 SCOPES = tuple(MEMBER_KINDS)  # ("hq", "regional")
 # With no earlier visit, announcements of this many days count as new.
 FIRST_VISIT_DAYS = 30
+SEEN_EVERY = timedelta(minutes=1)
 
 
 def _published(now: datetime):
@@ -47,26 +48,56 @@ def listing(scope: str, region: str, *, category: str = "", now: datetime | None
 
 def search(scope: str, region: str, keyword: Keyword, *, category: str = "", now: datetime | None = None):
     """listing() narrowed to announcements whose keywords, title, content or contact contain the keyword."""
-    query = listing(scope, region, category=category, now=now)
-    return query.where(keyword_condition(keyword.text)) if keyword else query
-
-
-def keyword_condition(text: str):
-    """Substring match on search_text, narrowed first through the bigram index where one applies."""
-    wanted = textsearch.normalise(text)
-    condition = Announcement.search_text.contains(wanted)
+    if not keyword:
+        return listing(scope, region, category=category, now=now)
+    wanted = textsearch.normalise(keyword.text)
+    plain = listing(scope, region, category=category, now=now).where(Announcement.search_text.contains(wanted))
     if isinstance(database.obj, PostgresqlDatabase):
         words = textsearch.tsquery_text(wanted)
-        if words:
-            # Written exactly as the index expression of migration 0003, so the planner uses it.
-            condition = SQL("to_tsvector('simple', search_grams) @@ plainto_tsquery('simple', %s)", [words]) \
-                & condition
-    else:
-        match = textsearch.fts5_match(wanted)
-        if match:
-            condition = Announcement.id.in_(
-                SQL("SELECT rowid FROM announcement_search WHERE announcement_search MATCH ?", [match])) & condition
-    return condition
+        return _postgres_search(plain, words) if words else plain
+    match = textsearch.fts5_match(wanted)
+    return _sqlite_search(scope, region, category, wanted, match, now or utcnow()) if match else plain
+
+
+def _postgres_search(plain, words: str):
+    """Narrow through the GIN index on search_vector (migration 0003); LIKE keeps exact substrings.
+
+    GIN cannot return rows in date order, so a common word's matches are all
+    fetched and sorted for one page: at a million notices that takes 0.1–5 s
+    (make bench-search). A time-ordered index is still to come for PostgreSQL.
+    """
+    return plain.where(SQL("search_vector @@ plainto_tsquery('simple', %s)", [words]))
+
+
+# SQLite's index (migration 0003): rowid = publish second * KEY_SPAN + id, scope = "hq a" / "regional taipei".
+KEY_SPAN = 100_000_000
+_SEARCH = Table("announcement_search").alias("s")
+_KEY = SQL("s.rowid")
+
+
+def _sqlite_search(scope: str, region: str, category: str, wanted: str, match: str, now: datetime):
+    """Walk the full-text index newest first and stop once a page is full (see migration 0003).
+
+    A single bigram is matched exactly by the index; longer words are checked with
+    LIKE too, since a phrase of bigrams may also span two runs ("醫療，療費").
+    """
+    where = "hq" if scope == "hq" else "regional"
+    narrow = (category if scope == "hq" else region).lower()
+    scope_phrase = f'"{where} {narrow}"' if narrow.isalnum() else where
+    expression = " AND ".join(f"search_grams : {phrase}" for phrase in match.split(" AND "))
+    expression += f" AND scope : {scope_phrase}"
+    condition = ((Announcement.id == SQL(f"s.rowid % {KEY_SPAN}"))
+                 & SQL("s.announcement_search MATCH ?", [expression])
+                 & (Announcement.kind == scope) & _published(now))
+    if scope == "regional":
+        condition &= Announcement.region == region
+    elif category:
+        condition &= Announcement.category == category
+    if len(wanted) != 2 or textsearch.runs(wanted) != [wanted]:
+        condition &= Announcement.search_text.contains(wanted)
+    # CROSS JOIN keeps the index as the outer loop, so ORDER BY its rowid needs no sort.
+    return (Announcement.select(Announcement).from_(_SEARCH).join(Announcement, JOIN.CROSS)
+            .where(condition).order_by(_KEY.desc()))
 
 
 def get_readable(announcement_id: int, region: str, now: datetime | None = None) -> Announcement | None:
@@ -97,11 +128,16 @@ def new_since(reader: str, session_id: int, now: datetime | None = None) -> date
     """The cut-off for 「新」 in this session: when the reader's previous session last looked.
 
     The first call of a session moves the mark, so later pages of the same
-    session keep showing the same announcements as new.
+    session keep showing the same announcements as new; later calls only move
+    seen_at, which becomes the next session's cut-off.
     """
     now = now or utcnow()
     mark = ReadMark.get_or_none(ReadMark.reader == reader)
     if mark is not None and mark.session_id == session_id:
+        # What this session sees later is not new next time either (written at most once a minute).
+        if now - mark.seen_at >= SEEN_EVERY:
+            with write_transaction():
+                ReadMark.update(seen_at=now).where(ReadMark.id == mark.id).execute()
         return mark.since or now
     since = mark.seen_at if mark is not None else now - timedelta(days=FIRST_VISIT_DAYS)
     with write_transaction():

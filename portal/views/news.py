@@ -15,7 +15,8 @@ from flask_login import current_user, login_required
 from portal.htmx import render_page, wants_fragment
 from portal.logic import announcements, member_news, menu
 from portal.logic.keywords import Keyword, parse_keyword
-from portal.logic.pagination import Page, paginate
+from portal.logic.pagination import Page, paginate, parse_page
+from portal.memo import memo
 from portal.models.announcements import MEMBER_KINDS
 from portal.views.files import send_stored
 
@@ -24,6 +25,9 @@ bp = Blueprint("news", __name__, url_prefix="/news")
 PER_PAGE = 10
 # More results than this are not counted (a keyword over a large archive; see paginate()).
 COUNT_CAP = 1000
+# A keyword search counts at most this many results (20 pages): past that, 「共 200 筆以上」
+# asks for a narrower keyword, and a common word over a million notices stays cheap.
+SEARCH_COUNT_CAP = 200
 # Characters of the title a table row shows before 詳細資料 (seed 000 第二章).
 ROW_SUMMARY_CHARS = 40
 
@@ -67,10 +71,17 @@ def news_box(scope: str, raw_page, *, per_page: int = PER_PAGE, keyword: Keyword
              page_param: str = "page", box_id: str = "", since: datetime | None = None) -> NewsBox:
     """One page of the announcements of a scope the current user may see."""
     keyword = keyword or Keyword("")
-    found = member_news.search(scope, current_user.institution.region, keyword, category=category)
-    page = paginate(found, raw_page, per_page, cap=COUNT_CAP)
-    return NewsBox(box_id or f"news-{scope}", scope, page,
-                   announcements.present(page.items, ROW_SUMMARY_CHARS),
+    region = current_user.institution.region
+
+    def one_page():
+        found = member_news.search(scope, region, keyword, category=category)
+        page = paginate(found, raw_page, per_page, cap=SEARCH_COUNT_CAP if keyword else COUNT_CAP)
+        return page, announcements.present(page.items, ROW_SUMMARY_CHARS)
+
+    # Lists without a keyword are the same for every reader of a region (我的首頁, layer 2).
+    page, items = one_page() if keyword else memo(
+        ("news", scope, region, category, parse_page(raw_page), per_page), one_page)
+    return NewsBox(box_id or f"news-{scope}", scope, page, items,
                    since or news_since(), endpoint, url_args or {}, query or {}, page_param, keyword)
 
 
