@@ -11,10 +11,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask import g, request, url_for
+from flask import g, render_template, request, url_for
 from flask_login import current_user
+from markupsafe import Markup
 
 from portal.logic import menu
+from portal.memo import memo
 from portal.models.announcements import MEMBER_KINDS
 
 
@@ -59,6 +61,13 @@ def side_menu() -> SideMenu:
     return SideMenu(nodes, here, allowed)
 
 
+def side_menu_html() -> Markup:
+    """The rendered left column; the same for every user with these grants on this page."""
+    here = current_item()
+    key = ("side-menu", open_codes(), here.code if here else None, request.endpoint == "services.shortcut_files")
+    return memo(key, lambda: Markup(render_template("components/side_menu.html")))
+
+
 def item_url(item: menu.Item) -> str:
     """Where an item leads: a screen of this portal directly, otherwise its page under /services."""
     if item.is_leaf and item.endpoint:
@@ -68,6 +77,6 @@ def item_url(item: menu.Item) -> str:
 
 def init_app(app) -> None:
     """Templates call side_menu() and item_url()."""
-    app.jinja_env.globals.update(side_menu=side_menu, item_url=item_url, menu_path=menu.path,
+    app.jinja_env.globals.update(side_menu=side_menu, side_menu_html=side_menu_html, item_url=item_url, menu_path=menu.path,
                                  MEMBER_KINDS=MEMBER_KINDS, contact_topic=menu.contact_category,
                                  has_endpoint=lambda name: name in app.view_functions)

@@ -8,12 +8,18 @@ from flask_login import current_user, login_required
 from portal.htmx import render_page, wants_fragment
 from portal.identity import today
 from portal.logic import catalogue, member_news, menu, reminders
+from portal.memo import memo
 from portal.views.news import news_box, news_since
 
 bp = Blueprint("home", __name__, url_prefix="/home")
 
 # Announcements per page in each list of 我的首頁 (seed 000: 「每頁顯示 3 筆」).
 LAYER1_PER_PAGE = 3
+
+
+def unread(region: str, since) -> int:
+    """How many announcements are new to this reader (the same for every reader of a region and cut-off)."""
+    return memo(("unread", region, since), lambda: member_news.unread_count(region, since))
 
 
 @bp.get("")
@@ -35,7 +41,7 @@ def index():
     return render_page(
         "home/index.html",
         regional=box("regional"), hq=box("hq"),
-        unread=member_news.unread_count(current_user.institution.region, since),
+        unread=unread(current_user.institution.region, since),
         categories=menu.menu().categories,
         granted=[services[c] for c in sorted(current_user.access.services) if c in services],
         reminders=reminders.for_session(current_user.institution, current_user.access, today(),
