@@ -192,7 +192,9 @@ def test_manager_appoints_and_grants_then_revokes(live_login, page_for, js):
     manager = page_for(js)
     card_login(manager, portal, js, "醫事人員卡：王大明")
     menu = manager.get_by_role("navigation", name="服務項目")
-    # 服務項目 unfolds on hover (CSS, so with JS off too): O → O.02 → its functions.
+    # 服務項目 unfolds on hover (CSS, so with JS off too): O → O.02 → its functions. O sits low on
+    # the page; bring it to the top first, or clicking level 3 scrolls the page and drops the hover.
+    menu.get_by_role("link", name="O機構授權作業").evaluate("el => el.scrollIntoView()")
     menu.get_by_role("link", name="O機構授權作業").hover()
     menu.get_by_role("link", name="O.02 機構管理者作業").hover()
     menu.get_by_role("link", name="O.02.02 機構使用者維護作業").click()
