@@ -3,6 +3,7 @@
 #               portal with demo data: Redis, worker, scheduler and gunicorn; Ctrl-C stops all
 #   make test   the whole test suite (lint, ES5 check, pytest incl. Redis, PostgreSQL, chromium)
 #   make bench  throughput (gunicorn + wrk, ratios to a hello-world route) and full-login times
+#   make bench-search  keyword search over 1,000,000 announcements on SQLite and PostgreSQL
 
 PYTHON ?= python3
 VENV   := .venv
@@ -13,7 +14,7 @@ RUN_PACKAGES  := redis-server python3-venv
 TEST_PACKAGES := redis-server python3-venv chromium chromium-driver postgresql nodejs npm \
                  pcscd libpcsclite-dev vsmartcard-vpcd gcc python3-dev
 
-.PHONY: run test bench setup test-setup lint es5 clean
+.PHONY: run test bench bench-search setup test-setup lint es5 clean
 
 run: setup
 	$(PY) -m portal.launch
@@ -50,6 +51,9 @@ bench: test-setup
 	PYTHON=$(PYTHON) ./.ci/ensure-packages wrk
 	$(PY) -m tests.perf.bench
 	$(PY) -m pytest tests/cardagent/test_full_login_timing.py -q -p no:randomly
+
+bench-search: test-setup
+	$(PY) -m tests.perf.search_bench
 
 clean:
 	rm -rf $(VENV) tests/tooling/node_modules test-artifacts

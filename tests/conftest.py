@@ -10,7 +10,6 @@ import os
 import shutil
 import socket
 import subprocess
-import tempfile
 import time
 import uuid
 from pathlib import Path
@@ -19,6 +18,7 @@ import pytest
 
 from portal import create_app, schema
 from portal.db import database
+from tests import pgcluster
 
 ROOT = Path(__file__).resolve().parent.parent
 IN_CI = os.environ.get("CI") == "true"
@@ -133,47 +133,20 @@ def redis_url(redis_server):
 
 # --- PostgreSQL --------------------------------------------------------------------------------
 
-def _pg_bin(name: str) -> str | None:
-    """A PostgreSQL server program from Debian's layout (the PATH may hold wrappers)."""
-    for candidate in sorted(Path("/usr/lib/postgresql").glob(f"*/bin/{name}"), reverse=True):
-        return str(candidate)
-    return shutil.which(name)
-
-
 @pytest.fixture(scope="session")
 def postgres_server():
     """A throwaway PostgreSQL cluster on a unix socket (initdb + pg_ctl), for the session."""
-    initdb, pg_ctl = _pg_bin("initdb"), _pg_bin("pg_ctl")
-    if not initdb or not pg_ctl:
-        need(False, "PostgreSQL is not installed (apt-get install postgresql)")
-    # pytest's tmp dirs are private to root; initdb refuses root, so the cluster gets its own dir.
-    base = Path(tempfile.mkdtemp(prefix="portal-pg-"))
-    as_postgres = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
-    if as_postgres:
-        shutil.chown(base, "postgres")
-    data, port = base / "data", _free_port()
-    subprocess.run([*as_postgres, initdb, "-D", str(data), "-A", "trust", "-U", "postgres", "-E", "UTF8",
-                    "--no-sync", "--locale=C.UTF-8"], check=True, capture_output=True)
-    options = f"-k {base} -p {port} -c listen_addresses='' -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
-    subprocess.run([*as_postgres, pg_ctl, "-D", str(data), "-l", str(base / "log"), "-w", "-o", options, "start"],
-                   check=True, capture_output=True)
-    yield {"host": str(base), "port": port}
-    subprocess.run([*as_postgres, pg_ctl, "-D", str(data), "-w", "-m", "immediate", "stop"], capture_output=True)
-    shutil.rmtree(base, ignore_errors=True)
+    need(pgcluster.available(), "PostgreSQL is not installed (apt-get install postgresql)")
+    with pgcluster.cluster() as server:
+        yield server
 
 
 @pytest.fixture
 def postgres_url(postgres_server):
     """A fresh, empty database in the session cluster, dropped after the test."""
-    import psycopg
-
     name = "t_" + uuid.uuid4().hex[:12]
-    admin = f"host={postgres_server['host']} port={postgres_server['port']} user=postgres dbname=postgres"
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    yield f"postgresql://postgres@/{name}?host={postgres_server['host']}&port={postgres_server['port']}"
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    yield pgcluster.create_database(postgres_server, name)
+    pgcluster.drop_database(postgres_server, name)
 
 
 @pytest.fixture(params=["sqlite", "postgres"])

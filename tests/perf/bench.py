@@ -2,8 +2,10 @@
 
 Builds a throwaway demo instance, serves tests.perf.benchapp:app with gunicorn
 (2 sync workers) on loopback, and measures a hello-world route and list pages
-with wrk in the same run. Machines are noisy, so only ratios to hello-world
-count. It prints figures and exits 0; exit 1 only if something could not run.
+with wrk in the same run; then 我的首頁 (layer 1, SPEC H2) for a logged-in
+王大明, whose session cookie wrk sends. Machines are noisy, so only ratios to
+hello-world count. It prints figures and exits 0; exit 1 only if something
+could not run.
 """
 
 from __future__ import annotations
@@ -24,6 +26,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 HELLO = "/__hello"
 PAGES = ["/", "/announcements/business"]
+MEMBER_PAGES = ["/home"]
+# The demo's 臺北虛擬診所 and its manager 王大明 (portal/data/demo/authority.toml).
+MEMBER_INSTITUTION, MEMBER_ID = "3501200000", "A123456789"
 TARGET_RATIO = 0.40
 WORKERS = 2
 UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0}
@@ -44,8 +49,8 @@ def settings_for(base: Path) -> dict:
     }
 
 
-def seed(settings: dict) -> None:
-    """Migrate the throwaway database and load the demo content."""
+def seed(settings: dict) -> str:
+    """Migrate the throwaway database and load the demo content; returns 王大明's session token."""
     from portal import create_app, demo, schema
     from portal.db import database
     from portal.storage import storage_for
@@ -55,6 +60,18 @@ def seed(settings: dict) -> None:
     with database.connection_context():
         schema.migrate(database.obj)
         demo.load_all(storage_for(app.config))
+        return member_session(app)
+
+
+def member_session(app) -> str:
+    """A logged-in session as a card login leaves it (the cookie's token)."""
+    from portal.logic import sessions
+    from portal.models import Institution, Person
+
+    institution = Institution.get(Institution.code == MEMBER_INSTITUTION)
+    person = Person.get(Person.national_id == MEMBER_ID)
+    token, _ = sessions.start(app.config, institution=institution, person=person, card_type="medical-staff")
+    return token
 
 
 def free_port() -> int:
@@ -96,19 +113,24 @@ def stop(proc: subprocess.Popen) -> None:
             proc.wait()
 
 
-def check_pages(port: int) -> None:
-    """Every measured path must answer 200, or its figures would mean nothing."""
-    for path in [HELLO, *PAGES]:
+def check_pages(port: int, paths: list[str], cookie: str = "") -> None:
+    """Every measured path must answer 200 (not a redirect to login), or its figures would mean nothing."""
+    for path in [HELLO, *paths]:
+        request = urllib.request.Request(f"http://127.0.0.1:{port}{path}", headers={"Cookie": cookie} if cookie else {})
         try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=10) as response:
+            with urllib.request.urlopen(request, timeout=10) as response:
                 response.read()
+                if response.geturl() != request.full_url:
+                    raise BenchError(f"GET {path} was redirected to {response.geturl()}")
         except OSError as error:
             raise BenchError(f"GET {path} failed: {error}") from None
 
 
-def wrk(url: str, connections: int, duration: int) -> dict:
+def wrk(url: str, connections: int, duration: int, cookie: str = "") -> dict:
     """Run wrk against one URL; req/s, p50/p99 in ms and the error count."""
     command = ["wrk", "-t2", f"-c{connections}", f"-d{duration}s", "--latency", url]
+    if cookie:
+        command[1:1] = ["-H", f"Cookie: {cookie}"]
     try:
         done = subprocess.run(command, capture_output=True, text=True, timeout=duration + 60)
     except (OSError, subprocess.TimeoutExpired) as error:
@@ -142,15 +164,17 @@ def report(label: str, results: dict, connections: int, duration: int) -> None:
         print(f"{path:<26}{r['rps']:>9.0f}{r['p50']:>9.2f}{r['p99']:>9.2f}{r['errors']:>8}{ratio:>8.2f}  {verdict}")
 
 
-def measure(settings: dict, base: Path, connections: int, duration: int) -> dict:
-    """Serve the instance with these settings and run wrk on every path."""
+def measure(settings: dict, base: Path, connections: int, duration: int, paths: list[str] = PAGES,
+            cookie: str = "") -> dict:
+    """Serve the instance with these settings and run wrk on every path (hello-world without the cookie)."""
     port = free_port()
     proc = start_gunicorn(settings, port, base / "gunicorn.log")
     try:
-        check_pages(port)
-        for path in [HELLO, *PAGES]:  # warm up both workers: templates, SQLite page cache
-            wrk(f"http://127.0.0.1:{port}{path}", connections, 2)
-        return {path: wrk(f"http://127.0.0.1:{port}{path}", connections, duration) for path in [HELLO, *PAGES]}
+        check_pages(port, paths, cookie)
+        for path in [HELLO, *paths]:  # warm up both workers: templates, SQLite page cache
+            wrk(f"http://127.0.0.1:{port}{path}", connections, 2, cookie)
+        return {path: wrk(f"http://127.0.0.1:{port}{path}", connections, duration, cookie if path != HELLO else "")
+                for path in [HELLO, *paths]}
     finally:
         stop(proc)
 
@@ -167,13 +191,16 @@ def main(argv: list[str] | None = None) -> int:
     base = Path(tempfile.mkdtemp(prefix="portal-bench-"))
     try:
         settings = settings_for(base)
-        seed(settings)
+        token = seed(settings)
         passes = [("public pages as served (page cache on)", settings),
                   ("every request rendered (PAGE_CACHE_SECONDS=0; the cost of a miss)",
                    {**settings, "PAGE_CACHE_SECONDS": "0"})]
         for label, pass_settings in passes:
             report(label, measure(pass_settings, base, args.connections, args.duration),
                    args.connections, args.duration)
+        report("我的首頁 logged in (王大明's session cookie; never cached)",
+               measure(settings, base, args.connections, args.duration, MEMBER_PAGES, f"portal_session={token}"),
+               args.connections, args.duration)
         return 0
     except BenchError as error:
         print(f"bench: {error}", file=sys.stderr)
