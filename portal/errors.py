@@ -6,6 +6,7 @@ import logging
 import secrets
 
 from flask import request
+from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
@@ -40,9 +41,23 @@ def render_error(status: int, message: str | None = None):
     log.log(logging.ERROR if status >= 500 else logging.INFO,
             "error %s status=%s %s %s", code, status, request.method, request.path)
     return render_page(
-        "errors/error.html", fragment="errors/_error.html", status=status,
+        _page_for(status), fragment="errors/_error.html", status=status,
         status_code=status, message=message, code=code, title=TITLES.get(status, "無法完成"),
     )
+
+
+def _page_for(status: int) -> str:
+    """A logged-in user keeps the member layout on a 4xx; anything else gets the public one.
+
+    Server errors never touch the session: the database may be what failed.
+    """
+    if status < 500:
+        try:
+            if current_user.is_authenticated:
+                return "errors/member_error.html"
+        except Exception:  # noqa: BLE001 - an error page must render whatever broke
+            log.exception("could not load the session for an error page")
+    return "errors/error.html"
 
 
 def init_app(app) -> None:

@@ -456,6 +456,20 @@ def test_forbidden_items_answer_403_and_are_audited(world):
     assert allowed.status_code == 302 and allowed.headers["Location"].endswith("/authority/services")
 
 
+
+def test_refusals_after_login_keep_the_member_layout(world):
+    """A 403 or 404 for a logged-in user still has 我的首頁, the greeting and 登出; anonymous ones do not."""
+    client = signed_in(world)
+    for url, status in (("/services/C", 403), ("/services/Z", 404), ("/authority/managers", 403)):
+        page = check_page(client.get(url))
+        assert page.select_one(".greeting").get_text() == "臺北虛擬診所 王大明 您好", url
+        assert page.find("button", string="登出") and page.select_one("nav[aria-label=服務項目]"), url
+        assert page.find("a", string="回我的首頁")["href"] == "/home", url
+        assert client.get(url).status_code == status
+    anonymous = check_page(world.app.test_client().get("/no-such-page"))
+    assert anonymous.select_one(".greeting") is None and anonymous.find("a", string="回首頁")["href"] == "/"
+
+
 UNKNOWN = (
     "/services/Z", "/services/P", "/services/a", "/services/A.99", "/services/A.99.99", "/services/A.01.01.01",
     "/services/A.", "/services/.A", "/services/A..01", "/services/..%2f", "/services/%2e%2e", "/services/A%00",
