@@ -108,11 +108,13 @@ def show(announcement_id: int):
     if found is None:
         abort(404)
     item = announcements.present([found], ROW_SUMMARY_CHARS)[0]
-    back = url_for(".index", scope=found.kind)
-    if wants_fragment():
-        back = _same_site(request.htmx.current_url) or back
+    # Back to where the reader came from (我的首頁, a layer-2 page, a search), else the full list.
+    came_from = request.htmx.current_url if wants_fragment() else request.referrer
+    list_url = url_for(".index", scope=found.kind)
+    back = _same_site(came_from) or list_url
     return render_page("news/show.html", fragment="news/_row.html", item=item, scope=found.kind,
-                       expanded=request.args.get("collapsed") != "1", since=news_since(), back_url=back)
+                       expanded=request.args.get("collapsed") != "1", since=news_since(), back_url=back,
+                       list_url=list_url)
 
 
 @bp.get("/item/<int:announcement_id>/attachments/<int:attachment_id>")
@@ -137,7 +139,7 @@ def _category(scope: str) -> menu.Item | None:
 
 
 def _same_site(url: str | None) -> str | None:
-    """A URL from HX-Current-URL, kept only if it points into this site."""
+    """A URL from HX-Current-URL or Referer, kept only if it points into this site."""
     if url and url.startswith(request.host_url):
         return url
     return None

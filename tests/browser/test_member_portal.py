@@ -253,11 +253,15 @@ def test_details_link_without_js(member_portal, member_page):
     expect(main.get_by_role("link", name=re.compile(r"^收合"))).to_have_count(0)
     expect(crumbs(page)).to_have_text(["所在位置", "我的首頁", "分區業務公告事項", "公告內容"])
 
-    main.get_by_role("link", name="回分區業務公告事項列表").click()
+    # 回上一頁 returns to 我的首頁, where the reader came from; the breadcrumb leads to the full list.
+    main.get_by_role("link", name="回上一頁").click()
+    expect(page).to_have_url(portal.at("/home"))
+    expect(page.locator(f"#{row_id}")).to_be_visible()
+    row = news_rows(page.locator("#news-regional")).first
+    row.get_by_role("link", name=re.compile(r"^詳細資料")).click()
+    crumbs(page).get_by_role("link", name="分區業務公告事項").click()
     expect(page).to_have_url(portal.at("/news/regional"))
     expect(page.locator(f"#{row_id}")).to_be_visible()
-    crumbs(page).get_by_role("link", name="我的首頁").click()
-    expect(page).to_have_url(portal.at("/home"))
 
 
 @both_modes

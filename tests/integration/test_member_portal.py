@@ -619,6 +619,10 @@ def test_rows_show_the_taipei_roc_date_and_expand_without_javascript(world):
     assert detail.select_one("ul.attachments a").get_text(strip=True).endswith("說明.odt")
     assert detail.h1.get_text() == "分區業務公告事項"
     assert detail.find("a", string="回分區業務公告事項列表")["href"] == "/news/regional"
+    from_home = check_page(client.get(toggle["href"], headers={"Referer": "http://localhost/home?rpage=2"}))
+    assert from_home.find("a", string="回上一頁")["href"] == "http://localhost/home?rpage=2"
+    elsewhere = check_page(client.get(toggle["href"], headers={"Referer": "https://evil.example/home"}))
+    assert elsewhere.find("a", string="回分區業務公告事項列表")["href"] == "/news/regional"
     assert "聯絡人" not in view(client, f"/news/item/{early.id}").select_one("table.news").get_text()
 
 
