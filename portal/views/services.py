@@ -8,8 +8,8 @@ from flask_login import login_required
 
 from portal.htmx import render_page
 from portal.identity import deny_access
-from portal.logic import menu
-from portal.logic.keywords import parse_keyword
+from portal.logic import downloads, menu
+from portal.logic.keywords import Keyword, parse_keyword
 from portal.navigation import open_codes
 from portal.views.news import news_box
 
@@ -37,6 +37,24 @@ def show(code: str):
     return render_page(TEMPLATES[item.level], fragment="news/_table.html", item=item, category=category, box=box,
                        subsystem=menu.menu().subsystems.get(item.subsystem),
                        external_url=_external_url(item.external) if item.external else "")
+
+
+@bp.get("/<code>/manuals")
+@login_required
+def manuals(code: str):
+    """現行作業區 → 操作手冊 (SPEC H9): the 下載專區 files about this function's group, in the member layout."""
+    item = menu.find(code)
+    if item is None or not item.is_leaf:
+        abort(404)
+    if item.code not in open_codes():
+        deny_access()
+    g.menu_item = item
+    path = menu.path(item)
+    # Manuals are filed under the business (group) name; a group without any falls back to its category.
+    topic, rows = path[1].title, downloads.documents(None, Keyword(path[1].title), newest_first=True)
+    if not rows:
+        topic, rows = path[0].title, downloads.documents(None, Keyword(path[0].title), newest_first=True)
+    return render_page("services/manuals.html", item=item, topic=topic, rows=rows)
 
 
 @bp.get("/sitemap")

@@ -497,9 +497,12 @@ def test_layer_switching(member_portal, member_page, js):
 
     page.goto(layer3)
     page.get_by_role("navigation", name="現行作業區").get_by_role("link", name="操作手冊").click()
-    expect(page.get_by_role("heading", level=1)).to_have_text("下載專區")
+    expect(page.get_by_role("heading", level=1)).to_have_text(re.compile(r"^操作手冊："))
     manuals = page.locator("main table tbody tr")
     expect(manuals.first).to_contain_text("醫療費用申報")
+    # Still the member layout: the user's greeting and 登出 stay on the page.
+    expect(page.locator(".greeting")).to_have_text("臺北虛擬診所 王大明 您好")
+    expect(page.get_by_role("button", name="登出")).to_be_visible()
 
     # Back up the tree from layer 3: 回費用申報及資料登錄 → layer 2.
     page.goto(layer3)

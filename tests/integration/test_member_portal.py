@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import copy
 import shutil
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -20,7 +20,7 @@ from jinja2 import BytecodeCache
 from portal import create_app
 from portal.db import database
 from portal.logic import announcements, menu
-from portal.models import Contact, ContactGroup
+from portal.models import Contact, ContactGroup, DownloadCategory, DownloadDocument, DownloadService
 from portal.models.announcements import ReadMark
 from portal.models.audit import AuditEvent
 from portal.models.base import utcnow
@@ -468,6 +468,26 @@ def test_refusals_after_login_keep_the_member_layout(world):
         assert client.get(url).status_code == status
     anonymous = check_page(world.app.test_client().get("/no-such-page"))
     assert anonymous.select_one(".greeting") is None and anonymous.find("a", string="回首頁")["href"] == "/"
+
+
+
+def test_manuals_of_a_function_stay_in_the_member_layout(world):
+    """現行作業區 → 操作手冊 lists 下載專區 files about the function's business, or says there are none."""
+    category = DownloadCategory.create(name="醫療費用", position=0)
+    service = DownloadService.create(category=category, name="醫療費用申報", position=0)
+    DownloadDocument.create(service=service, description="醫療費用申報操作手冊", position=0, updated_on=date(2026, 1, 5))
+    DownloadDocument.create(service=service, description="其他說明", position=1, updated_on=date(2026, 1, 6))
+    client = signed_in(world)
+    leaf = menu.find("A.01.01")  # 王大明 holds RWM, which opens A.01
+    function = view(client, f"/services/{leaf.code}")
+    button = function.select_one("nav[aria-label=現行作業區]").find("a", string="操作手冊")
+    page = view(client, button["href"])
+    assert page.h1.get_text() == f"操作手冊：{leaf.title}" and page.select_one(".greeting")
+    assert [tr.select("td")[1].get_text() for tr in page.select("main table.data tbody tr")] == ["醫療費用申報操作手冊"]
+    assert page.select("[aria-current=page]")[-1].get_text() == "操作手冊"
+    view(client, "/services/A/manuals", status=404)
+    view(client, "/services/Z.01.01/manuals", status=404)
+    view(client, "/services/A.02.01/manuals", status=403)
 
 
 UNKNOWN = (
