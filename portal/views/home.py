@@ -22,6 +22,14 @@ def unread(region: str, since) -> int:
     return memo(("unread", region, since), lambda: member_news.unread_count(region, since))
 
 
+def _reminders():
+    """The same for every session of an institution with the same roles, on the same day."""
+    institution, access, day = current_user.institution, current_user.access, today()
+    days = current_app.config["APPOINTMENT_REMINDER_DAYS"]
+    key = ("reminders", institution.id, access.representative, access.manager is not None, day, days)
+    return memo(key, lambda: reminders.for_session(institution, access, day, days))
+
+
 @bp.get("")
 @login_required
 def index():
@@ -44,6 +52,5 @@ def index():
         unread=unread(current_user.institution.region, since),
         categories=menu.menu().categories,
         granted=[services[c] for c in sorted(current_user.access.services) if c in services],
-        reminders=reminders.for_session(current_user.institution, current_user.access, today(),
-                                        current_app.config["APPOINTMENT_REMINDER_DAYS"]),
+        reminders=_reminders(),
     )

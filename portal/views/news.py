@@ -63,7 +63,9 @@ def news_since() -> datetime:
     """The 「新」 cut-off of this session (see member_news.new_since)."""
     person = current_user.person
     reader = member_news.reader_key(current_user.institution.id, person.id if person else None)
-    return member_news.new_since(reader, current_user.session.id)
+    session_id = current_user.session.id
+    # Fixed for the whole session; the memo only skips re-reading it (seen_at moves on the next miss).
+    return memo(("since", reader, session_id), lambda: member_news.new_since(reader, session_id))
 
 
 def news_box(scope: str, raw_page, *, per_page: int = PER_PAGE, keyword: Keyword | None = None,
