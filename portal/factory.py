@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask
+from flask import Flask, has_request_context, request
 from werkzeug.routing import IntegerConverter
 
 from portal import db
@@ -18,10 +18,42 @@ class BoundedInteger(IntegerConverter):
         super().__init__(url_map, *args, **kwargs)
 
 
+class PortalFlask(Flask):
+    """Flask whose url_for remembers the relative URLs it has built.
+
+    A logged-in page builds thirty-odd links from a few hundred possible
+    ones, and Werkzeug spends ~25 µs on each; a dictionary lookup answers
+    the same question for the same arguments.
+    """
+
+    URL_CACHE_ENTRIES = 10_000
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._built_urls: dict = {}
+
+    def url_for(self, endpoint, /, *, _anchor=None, _method=None, _scheme=None, _external=None, **values):
+        # External URLs depend on the host, relative endpoints on the blueprint: build those every time.
+        if _anchor or _method or _scheme or _external or endpoint.startswith(".") or not has_request_context():
+            return super().url_for(endpoint, _anchor=_anchor, _method=_method, _scheme=_scheme,
+                                   _external=_external, **values)
+        try:
+            key = (endpoint, request.script_root, frozenset((k, type(v), v) for k, v in values.items()))
+            url = self._built_urls.get(key)
+        except TypeError:  # a list of values: not a dictionary key
+            return super().url_for(endpoint, **values)
+        if url is None:
+            url = super().url_for(endpoint, **values)
+            if len(self._built_urls) >= self.URL_CACHE_ENTRIES:
+                self._built_urls.clear()
+            self._built_urls[key] = url
+        return url
+
+
 def create_app(overrides: dict | None = None) -> Flask:
     """Build the app from config.toml, PORTAL_* environment variables and test overrides."""
     config = load_config(overrides)
-    app = Flask(
+    app = PortalFlask(
         __name__,
         template_folder=str(ROOT / "templates"),
         static_folder=str(ROOT / "static"),

@@ -18,6 +18,7 @@ from portal.extensions import login_manager
 from portal.logic import audit, authority, cards, sessions
 from portal.logic.audit import Actor
 from portal.logic.roc_dates import to_taipei
+from portal.memo import memo
 from portal.models.authority import PasswordCredential
 from portal.models.base import utcnow
 from portal.models.sessions import UserSession
@@ -115,6 +116,13 @@ def today() -> date:
     return to_taipei(utcnow()).date()
 
 
+def session_access(row) -> authority.Access:
+    """What the session may do today; reused while the institution's access_version stays the same."""
+    day = today()
+    key = ("access", row.institution_id, row.person_id, row.representative, day, row.institution.access_version)
+    return memo(key, lambda: authority.access_for(row.institution_id, row.person_id, row.representative, day))
+
+
 def load_from_cookie(req) -> PortalUser | None:
     """The session of the request's cookie, if alive and still allowed to do anything."""
     token = req.cookies.get(SESSION_COOKIE)
@@ -124,7 +132,7 @@ def load_from_cookie(req) -> PortalUser | None:
     if row is None:
         g.session_expired = True  # the cookie was a session that has ended: say so on the login page
         return None
-    access = authority.access_for(row.institution_id, row.person_id, row.representative, today())
+    access = session_access(row)
     if not access.any:
         sessions.end(row, "access_removed")
         return None

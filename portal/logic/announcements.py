@@ -89,16 +89,8 @@ class Item:
     contact_name: str = ""
     contact_phone: str = ""
     published_at: datetime | None = None
-
-    @property
-    def expandable(self) -> bool:
-        """Whether 詳細資料 has more to show than the summary line."""
-        return self.summary != self._plain_title or bool(self.content_html or self.attachments
-                                                          or self.contact_name or self.contact_phone)
-
-    @property
-    def _plain_title(self) -> str:
-        return plain_text(self.title_html)
+    # Whether 詳細資料 has more to show than the summary line (worked out once, not per rendering).
+    expandable: bool = False
 
 
 def present(announcements, limit: int = SUMMARY_CHARS) -> list[Item]:
@@ -107,13 +99,15 @@ def present(announcements, limit: int = SUMMARY_CHARS) -> list[Item]:
     files = attachments_of([a.id for a in announcements])
     items = []
     for a in announcements:
-        summary, _ = shorten(plain_text(a.title), limit)
+        summary, cut = shorten(plain_text(a.title), limit)
+        attached = files.get(a.id, [])
         items.append(Item(
             id=a.id, kind=a.kind, department=a.department,
             date=roc_date(a.publish_at), date_dotted=roc_date(a.publish_at, "."),
             summary=summary, title_html=a.title, content_html=a.content,
-            attachments=files.get(a.id, []), keywords=a.keywords,
+            attachments=attached, keywords=a.keywords,
             contact_name=a.contact_name, contact_phone=a.contact_phone, published_at=a.publish_at,
+            expandable=cut or bool(a.content or attached or a.contact_name or a.contact_phone),
         ))
     return items
 

@@ -23,6 +23,7 @@ from portal.models.authority import (
     Person,
 )
 from portal.models.base import utcnow
+from portal.prepared import Prepared
 
 MAX_NAME_CHARS = 20
 
@@ -242,23 +243,32 @@ class Access:
         return self.representative or self.manager is not None or self.user is not None
 
 
+# access_for runs on every logged-in request (so revocations apply at once).
+_active_appointments = Prepared(
+    lambda institution_id, person_id, today: Appointment.select().where(
+        (Appointment.institution == institution_id) & (Appointment.person == person_id) & active_condition(today)),
+    int, int, date)
+_usable_grants = Prepared(
+    lambda institution_id, appointment_id: (
+        Grant.select(Grant.service_code).join(InstitutionService, on=(
+            (InstitutionService.service_code == Grant.service_code)
+            & (InstitutionService.institution == institution_id)))
+        .where((Grant.appointment == appointment_id) & InstitutionService.withdrawn_at.is_null())),
+    int, int)
+
+
 def access_for(institution_id: int, person_id: int | None, representative: bool, today: date) -> Access:
     """Roles and usable services of a person (or the institution's representative) today."""
     if representative:
         return Access(representative=True)
     if person_id is None:
         return Access()
-    rows = list(Appointment.select().where((Appointment.institution == institution_id)
-                                           & (Appointment.person == person_id) & active_condition(today)))
+    rows = list(_active_appointments(institution_id, person_id, today))
     manager = next((a for a in rows if a.role == "manager"), None)
     user = next((a for a in rows if a.role == "user"), None)
     usable: frozenset[str] = frozenset()
     if user is not None:
-        granted = (Grant.select(Grant.service_code).join(InstitutionService, on=(
-            (InstitutionService.service_code == Grant.service_code)
-            & (InstitutionService.institution == institution_id)))
-                   .where((Grant.appointment == user) & InstitutionService.withdrawn_at.is_null()))
-        usable = frozenset(g.service_code for g in granted)
+        usable = frozenset(g.service_code for g in _usable_grants(institution_id, user.id))
     return Access(manager=manager, user=user, services=usable)
 
 

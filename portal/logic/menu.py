@@ -9,7 +9,7 @@ category is open when any leaf below it is.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, lru_cache
 
 from portal import refdata
 from portal.logic.authority import Access
@@ -113,21 +113,27 @@ def siblings(item: Item) -> list[Item]:
 
 def may_open(item: Item, access: Access) -> bool:
     """Whether this access may use the item (for groups and categories: any leaf below)."""
-    return any(_leaf_allowed(leaf, access) for leaf in item.leaves())
+    return any(_leaf_allowed(leaf, access.representative, access.manager is not None, access.services)
+               for leaf in item.leaves())
 
 
-def _leaf_allowed(leaf: Item, access: Access) -> bool:
+def _leaf_allowed(leaf: Item, representative: bool, manager: bool, services: frozenset[str]) -> bool:
     """A function: by role (representative / manager) or by a granted 業務代號."""
     if leaf.roles:
-        return (access.representative and "representative" in leaf.roles) or \
-            (access.manager is not None and "manager" in leaf.roles)
-    return bool(leaf.service) and leaf.service in access.services
+        return (representative and "representative" in leaf.roles) or (manager and "manager" in leaf.roles)
+    return bool(leaf.service) and leaf.service in services
 
 
 def open_codes(access: Access) -> frozenset[str]:
-    """Codes of every item this access may open (computed once per request for menus and maps)."""
+    """Codes of every item this access may open (for menus and maps)."""
+    # Only these three facts of an Access decide a leaf, and few distinct sets of them exist.
+    return _open_codes(access.representative, access.manager is not None, access.services)
+
+
+@lru_cache(maxsize=512)
+def _open_codes(representative: bool, manager: bool, services: frozenset[str]) -> frozenset[str]:
     allowed = set()
     for item in menu().by_code.values():
-        if item.is_leaf and _leaf_allowed(item, access):
+        if item.is_leaf and _leaf_allowed(item, representative, manager, services):
             allowed.update(i.code for i in path(item))
     return frozenset(allowed)

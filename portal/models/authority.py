@@ -24,6 +24,9 @@ class Institution(BaseModel):
     kind = CharField(default="")
     contracted_on = DateField(null=True)
     created_at = DateTimeField(default=utcnow)
+    # Bumped by database triggers on any change to the institution's appointments, grants or
+    # services (migration 0004), so a web process may reuse what it worked out for a version.
+    access_version = IntegerField(default=0)
 
 
 class Person(BaseModel):

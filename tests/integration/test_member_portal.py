@@ -23,6 +23,7 @@ from portal.logic import announcements, menu
 from portal.models import Contact, ContactGroup, DownloadCategory, DownloadDocument, DownloadService
 from portal.models.announcements import ReadMark
 from portal.models.audit import AuditEvent
+from portal.models.authority import Appointment, Grant, Institution, InstitutionService, Person
 from portal.models.base import utcnow
 from portal.models.files import StoredFile
 from portal.storage import storage_for
@@ -537,6 +538,25 @@ def test_cached_parts_never_cross_users_regions_or_grants(cached_world):
         assert chen.get("/services/A").status_code == 403 and kaoping.get("/services/A").status_code == 403
         assert new_marked(view(chen, "/home")) == ["臺北限定通知", "署本部共同公告"]
 
+
+
+def test_with_caching_on_taking_access_away_applies_on_the_very_next_request(cached_world):
+    """Web processes reuse a session's access while the institution's access_version stands;
+    the database bumps it with any change, however it is made."""
+    world = cached_world
+    wang, chen = signed_in(world), as_chen(world)
+    assert grid(view(wang, "/home"))[0] == OPEN_CATEGORIES["wang"]
+    assert grid(view(chen, "/home"))[0] == OPEN_CATEGORIES["chen"]
+    # A bare delete, as a script or another tool might do it: no application code runs.
+    wang_at_taipei = [a.id for a in Appointment.select().join(Person).switch(Appointment).join(Institution)
+                      .where((Person.national_id == "A123456789") & (Institution.code == "3501200000"))]
+    Grant.delete().where((Grant.appointment << wang_at_taipei) & (Grant.service_code == "IWF")).execute()
+    assert grid(view(wang, "/home"))[0] == OPEN_CATEGORIES["wang"] - {"E"}
+    InstitutionService.update(withdrawn_at=utcnow()).where(InstitutionService.service_code == "IPA").execute()
+    assert grid(view(chen, "/home"))[0] == set()  # 陳小華 held IPA only: still a user, with nothing to open
+    Appointment.update(removed_at=utcnow()).where(Appointment.id << wang_at_taipei).execute()
+    response = wang.get("/home")
+    assert response.status_code == 302 and "/login" in response.headers["Location"]
 
 # --- 3. breadcrumb and the left menu by layer ---------------------------------------------------
 

@@ -141,3 +141,33 @@ def test_demo_seed_loads_and_is_idempotent(any_db_app):
     first = demo.load_all(storage_for(any_db_app.config))
     second = demo.load_all(storage_for(any_db_app.config))
     assert first == second and first["announcements"] >= 40 and first["downloads"] >= 40
+
+
+def test_any_change_to_appointments_grants_or_services_moves_the_access_version():
+    """Web processes reuse a session's access until this number moves (migration 0004's triggers)."""
+    from portal.models.authority import Appointment, Grant, Institution, InstitutionService, Person
+
+    clinic = Institution.create(code="3501200000", name="臺北虛擬診所", region="taipei")
+    other = Institution.create(code="1101010012", name="別家診所", region="taipei")
+    person = Person.create(national_id="A123456789", name="王大明", birth_date=date(1975, 5, 15))
+
+    def version(institution=clinic):
+        return Institution.get_by_id(institution.id).access_version
+
+    steps = [
+        lambda: InstitutionService.create(institution=clinic, service_code="RWM"),
+        lambda: Appointment.create(institution=clinic, person=person, role="user", valid_from=date(2024, 1, 1)),
+        lambda: Grant.create(appointment=Appointment.get(), service_code="RWM"),
+        lambda: Grant.update(service_code="IWF").execute(),
+        lambda: Grant.delete().execute(),
+        lambda: Appointment.update(valid_to=date(2024, 12, 31)).execute(),
+        lambda: InstitutionService.update(withdrawn_at=utcnow()).execute(),
+        lambda: Appointment.delete().execute(),
+        lambda: InstitutionService.delete().execute(),
+    ]
+    seen = [version()]
+    for step in steps:
+        step()
+        seen.append(version())
+    assert all(later > earlier for earlier, later in zip(seen, seen[1:], strict=False)), seen
+    assert version(other) == 0  # another institution's sessions keep what they had
