@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from flask import Flask, has_request_context, request
+from flask import Flask
+from flask.globals import _cv_request
 from werkzeug.routing import IntegerConverter
 
 from portal import db
@@ -31,14 +32,26 @@ class PortalFlask(Flask):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self._built_urls: dict = {}
+        self._sync_checked: dict = {}
+
+    def ensure_sync(self, func):
+        # Flask asks inspect whether each view and hook is a coroutine, on every call
+        # (fifteen times a request here); the answer never changes for a function.
+        known = self._sync_checked.get(func)
+        if known is None:
+            if len(self._sync_checked) >= 1000:  # after_this_request callbacks are new functions each time
+                self._sync_checked.clear()
+            known = self._sync_checked[func] = super().ensure_sync(func)
+        return known
 
     def url_for(self, endpoint, /, *, _anchor=None, _method=None, _scheme=None, _external=None, **values):
         # External URLs depend on the host, relative endpoints on the blueprint: build those every time.
-        if _anchor or _method or _scheme or _external or endpoint.startswith(".") or not has_request_context():
+        context = _cv_request.get(None)
+        if _anchor or _method or _scheme or _external or endpoint.startswith(".") or context is None:
             return super().url_for(endpoint, _anchor=_anchor, _method=_method, _scheme=_scheme,
                                    _external=_external, **values)
         try:
-            key = (endpoint, request.script_root, frozenset((k, type(v), v) for k, v in values.items()))
+            key = (endpoint, context.request.script_root, frozenset((k, type(v), v) for k, v in values.items()))
             url = self._built_urls.get(key)
         except TypeError:  # a list of values: not a dictionary key
             return super().url_for(endpoint, **values)
@@ -76,6 +89,9 @@ def create_app(overrides: dict | None = None) -> Flask:
     login_manager.init_app(app)
     # Users come from our server-side session rows (portal.identity), never from Flask's cookie session.
     login_manager.user_loader(lambda user_id: None)
+    # Its session protection guards logins kept in Flask's cookie session, which we never use;
+    # left on, it hashes IP and User-Agent on every request and rewrites that cookie.
+    login_manager.session_protection = None
     db.init_app(app)
 
     from portal import cli, errors, identity, memo, navigation, pagecache, security, templating

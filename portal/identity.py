@@ -188,7 +188,10 @@ def init_app(app) -> None:
 
     @app.context_processor
     def _user_context():
-        return {"ROLE_NAMES": ROLE_NAMES, "member_menu": member_menu}
+        # The user itself rather than flask-login's proxy, which looks the user up on each of
+        # a page's twenty-odd uses (registered after flask-login's, so this one wins).
+        return {"ROLE_NAMES": ROLE_NAMES, "member_menu": member_menu,
+                "current_user": current_user._get_current_object()}
 
 
 def member_menu() -> list[tuple[str, str]]:

@@ -17,6 +17,8 @@ from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from typing import TypeVar
 
+from flask import current_app
+
 T = TypeVar("T")
 
 
@@ -59,6 +61,5 @@ def init_app(app) -> None:
 
 def memo(key: Hashable, compute: Callable[[], T]) -> T:
     """The current app's memo of key, kept PAGE_CACHE_SECONDS (0: always computed)."""
-    from flask import current_app
-
-    return current_app.extensions["memo"].get(key, current_app.config["PAGE_CACHE_SECONDS"], compute)
+    app = current_app._get_current_object()  # one trip through the proxy, not two
+    return app.extensions["memo"].get(key, app.config["PAGE_CACHE_SECONDS"], compute)

@@ -77,6 +77,6 @@ def item_url(item: menu.Item) -> str:
 
 def init_app(app) -> None:
     """Templates call side_menu() and item_url()."""
-    app.jinja_env.globals.update(side_menu=side_menu, side_menu_html=side_menu_html, item_url=item_url, menu_path=menu.path,
+    app.jinja_env.globals.update(side_menu=side_menu, side_menu_html=side_menu_html, current_item=current_item, item_url=item_url, menu_path=menu.path,
                                  MEMBER_KINDS=MEMBER_KINDS, contact_topic=menu.contact_category,
                                  has_endpoint=lambda name: name in app.view_functions)

@@ -22,6 +22,10 @@ _INT_MARK = -(2**62)
 _DATE_MARK_YEAR = 1
 
 
+# peewee CursorWrapper attributes that belong to one execution, not to the SQL.
+_PER_CURSOR = frozenset({"cursor", "count", "index", "initialized", "populated", "row_cache"})
+
+
 def _marker(index: int, kind: type):
     if kind is int:
         return _INT_MARK - index
@@ -44,6 +48,9 @@ class Prepared:
         self.build = build
         self.kinds = kinds
         self._compiled: dict[type, tuple[Any, str, list, list[tuple[int, int]]]] = {}
+        # What peewee's cursor wrapper works out from the columns on its first row (which
+        # column feeds which model, converters): the same for every run of the same SQL.
+        self._row_setup: dict[type, dict] = {}
 
     def _compile(self, dialect: type):
         markers = [_marker(i, kind) for i, kind in enumerate(self.kinds)]
@@ -61,7 +68,7 @@ class Prepared:
         self._compiled[dialect] = entry
         return entry
 
-    def __call__(self, *args):
+    def __call__(self, *args) -> list:
         """The query's rows (model instances, joins attached) for these arguments."""
         if len(args) != len(self.kinds):
             raise TypeError(f"expected {len(self.kinds)} arguments, got {len(args)}")
@@ -71,11 +78,17 @@ class Prepared:
         params = list(params)
         for position, index in slots:
             params[position] = args[index]
-        cursor = database.execute_sql(sql, params)
-        return query._get_cursor_wrapper(cursor)
+        wrapper = query._get_cursor_wrapper(database.execute_sql(sql, params))
+        setup = self._row_setup.get(dialect)
+        if setup is not None:
+            wrapper.__dict__.update(setup)
+            wrapper.initialized = True
+        rows = list(wrapper)
+        if setup is None and wrapper.initialized:
+            self._row_setup[dialect] = {k: v for k, v in vars(wrapper).items() if k not in _PER_CURSOR}
+        return rows
 
     def first(self, *args):
         """The first row, or None."""
-        for row in self(*args):
-            return row
-        return None
+        rows = self(*args)
+        return rows[0] if rows else None

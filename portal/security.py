@@ -21,8 +21,38 @@ def content_security_policy(agent_url: str) -> str:
     return CSP.format(agent=f"{parts.scheme}://{parts.netloc}")
 
 
+def remembered_csrf(app, max_entries: int = 10_000):
+    """Flask-WTF's csrf_token(), signing each session's secret once instead of on every page.
+
+    Signing derives a key and runs HMAC (~0.1 ms), and a logged-in page has two forms.
+    Tokens carry a timestamp only for a time limit, which this portal does not set
+    (WTF_CSRF_TIME_LIMIT = None): an earlier signature of the same secret is as valid.
+    """
+    from flask import session
+    from flask_wtf.csrf import generate_csrf
+
+    assert app.config["WTF_CSRF_TIME_LIMIT"] is None, "a remembered token would outlive its time limit"
+    signed: dict[str, str] = {}
+
+    def csrf_token() -> str:
+        secret = session.get("csrf_token")
+        token = signed.get(secret) if secret else None
+        if token is None:
+            token = generate_csrf()
+            if len(signed) >= max_entries:
+                signed.clear()
+            signed[session["csrf_token"]] = token
+        return token
+
+    return csrf_token
+
+
 def init_app(app) -> None:
-    """Add security and caching headers to every response."""
+    """Add security and caching headers to every response; remember signed CSRF tokens."""
+    csrf_token = remembered_csrf(app)
+    # Flask-WTF offers its own as a global and through a context processor; this one comes later and wins.
+    app.jinja_env.globals["csrf_token"] = csrf_token
+    app.context_processor(lambda: {"csrf_token": csrf_token})
     https = app.config["HTTPS"]
     csp = content_security_policy(app.config["CARD_AGENT_URL"])
 

@@ -67,8 +67,9 @@ def detect(user_agent: str | None) -> Browser:
     return Browser("", "")
 
 
+@lru_cache(maxsize=512)
 def browser_line(user_agent: str | None) -> str:
-    """The header sentence shown on every page."""
+    """The header sentence shown on every page (a clinic's few browsers send the same few strings)."""
     browser = detect(user_agent)
     if not browser.known:
         return "無法辨識您使用的瀏覽器，建議使用 Edge、Chrome 或 Firefox 最新版本"

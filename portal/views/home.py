@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, request
+from flask import Blueprint, current_app, render_template, request
 from flask_login import current_user, login_required
+from markupsafe import Markup
 
 from portal.htmx import render_page, wants_fragment
 from portal.identity import today
 from portal.logic import catalogue, member_news, menu, reminders
 from portal.memo import memo
+from portal.navigation import open_codes
 from portal.views.news import news_box, news_since
 
 bp = Blueprint("home", __name__, url_prefix="/home")
@@ -30,12 +32,25 @@ def _reminders():
     return memo(key, lambda: reminders.for_session(institution, access, day, days))
 
 
+def _services_html() -> Markup:
+    """服務項目 and 您可使用的健保服務, rendered once per set of grants (they depend on nothing else)."""
+    access = current_user.access
+    key = ("home-services", open_codes(), access.services, access.user is not None)
+
+    def render():
+        services = catalogue.by_code()
+        return Markup(render_template(
+            "home/_services.html", categories=menu.menu().categories, is_user=access.user is not None,
+            granted=[services[c] for c in sorted(access.services) if c in services]))
+
+    return memo(key, render)
+
+
 @bp.get("")
 @login_required
 def index():
     """分區業務公告事項 and 署本部公告事項 (3 per page each, own pagers), unread count, the 15-icon grid."""
     since = news_since()
-    services = catalogue.by_code()
 
     def box(scope: str):
         own, other = ("rpage", "hpage") if scope == "regional" else ("hpage", "rpage")
@@ -50,7 +65,6 @@ def index():
         "home/index.html",
         regional=box("regional"), hq=box("hq"),
         unread=unread(current_user.institution.region, since),
-        categories=menu.menu().categories,
-        granted=[services[c] for c in sorted(current_user.access.services) if c in services],
+        services_html=_services_html(),
         reminders=_reminders(),
     )

@@ -9,8 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from flask import Blueprint, abort, request, url_for
+from flask import Blueprint, abort, render_template, request, url_for
 from flask_login import current_user, login_required
+from markupsafe import Markup
 
 from portal.htmx import render_page, wants_fragment
 from portal.logic import announcements, member_news, menu
@@ -85,6 +86,24 @@ def news_box(scope: str, raw_page, *, per_page: int = PER_PAGE, keyword: Keyword
         ("news", scope, region, category, parse_page(raw_page), per_page), one_page)
     return NewsBox(box_id or f"news-{scope}", scope, page, items,
                    since or news_since(), endpoint, url_args or {}, query or {}, page_param, keyword)
+
+
+@bp.app_template_global()
+def news_table(box: NewsBox) -> Markup:
+    """The rendered news/_table.html of a box.
+
+    A list without a keyword renders the same for every reader of the region on
+    that page with the same 「新」 marks (most of a day's readers have none or
+    the same ones), so that HTML is kept like the list itself; the key names
+    the rows shown, so a changed list never meets an old table.
+    """
+    if box.keyword:
+        return Markup(render_template("news/_table.html", box=box))
+    marked = tuple(item.id for item in box.items if box.since and item.published_at > box.since)
+    key = ("news-table", box.box_id, box.scope, current_user.institution.region, box.endpoint, box.page_param,
+           tuple(sorted(box.url_args.items())), tuple(sorted((k, v) for k, v in box.query.items() if v)),
+           box.page.number, box.page.total, box.page.capped, tuple(item.id for item in box.items), marked)
+    return memo(key, lambda: Markup(render_template("news/_table.html", box=box)))
 
 
 @bp.get("/<scope>")
