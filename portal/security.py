@@ -31,7 +31,8 @@ def remembered_csrf(app, max_entries: int = 10_000):
     from flask import session
     from flask_wtf.csrf import generate_csrf
 
-    assert app.config["WTF_CSRF_TIME_LIMIT"] is None, "a remembered token would outlive its time limit"
+    if app.config["WTF_CSRF_TIME_LIMIT"] is not None:  # an explicit check: asserts vanish under python -O
+        raise RuntimeError("WTF_CSRF_TIME_LIMIT is set: a remembered CSRF token would outlive it")
     signed: dict[str, str] = {}
 
     def csrf_token() -> str:
