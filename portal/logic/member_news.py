@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from peewee import JOIN, SQL, PostgresqlDatabase, Table
+from peewee import JOIN, SQL, PostgresqlDatabase, Table, fn
 
 from portal.db import database, write_transaction
 from portal.logic import textsearch
@@ -46,27 +46,109 @@ def listing(scope: str, region: str, *, category: str = "", now: datetime | None
     return Announcement.select().where(condition).order_by(Announcement.publish_at.desc(), Announcement.id.desc())
 
 
-def search(scope: str, region: str, keyword: Keyword, *, category: str = "", now: datetime | None = None):
-    """listing() narrowed to announcements whose keywords, title, content or contact contain the keyword."""
+def search(scope: str, region: str, keyword: Keyword, *, category: str = "", now: datetime | None = None,
+           enough: int | None = None):
+    """listing() narrowed to announcements whose keywords, title, content or contact contain the keyword.
+
+    `enough`: how many of the newest matches the caller will look at (a page and
+    its capped count). PostgreSQL then stops searching older announcements once
+    it has that many; the query returned holds only those.
+    """
     if not keyword:
         return listing(scope, region, category=category, now=now)
     wanted = textsearch.normalise(keyword.text)
     plain = listing(scope, region, category=category, now=now).where(Announcement.search_text.contains(wanted))
     if isinstance(database.obj, PostgresqlDatabase):
         words = textsearch.tsquery_text(wanted)
-        return _postgres_search(plain, words) if words else plain
+        if not words:
+            return plain
+        ids = _postgres_newest(scope, region, category, words, wanted, enough, now or utcnow())
+        return listing(scope, region, category=category, now=now).where(Announcement.id.in_(ids))
     match = textsearch.fts5_match(wanted)
     return _sqlite_search(scope, region, category, wanted, match, now or utcnow()) if match else plain
 
 
-def _postgres_search(plain, words: str):
-    """Narrow through the GIN index on search_vector (migration 0003); LIKE keeps exact substrings.
+# PostgreSQL's index (migration 0005): search_vector holds the bigrams plus tokens for the
+# scope and for the blocks of weeks (1, 2, 4 … 2048) an announcement was published in.
+_PG_WEEK_ZERO = datetime(1900, 1, 1)
+_PG_LEVELS = 12
+_PG_TOKENS_PER_WINDOW = 3
+# GIN finds the window's candidates; the outer query applies the same rules as listing()
+# and keeps exact substrings (bigrams of a 4-character word may also occur apart).
+_PG_WINDOW = """WITH candidate AS MATERIALIZED (
+  SELECT id, kind, category, region, publish_at, expire_at, search_text FROM announcement
+  WHERE search_vector @@ (plainto_tsquery('simple', %s) && to_tsquery('simple', %s)))
+SELECT id FROM candidate
+WHERE kind = %s AND {narrow} AND publish_at <= %s AND (expire_at IS NULL OR expire_at > %s)
+  AND strpos(search_text, %s) > 0
+ORDER BY publish_at DESC, id DESC LIMIT %s"""
+_PG_NARROW = {"hq": "(%s = '' OR category = %s)", "regional": "region = %s"}
 
-    GIN cannot return rows in date order, so a common word's matches are all
-    fetched and sorted for one page: at a million notices that takes 0.1–5 s
-    (make bench-search). A time-ordered index is still to come for PostgreSQL.
+
+def pg_week(moment: datetime) -> int:
+    """The week number migration 0005's announcement_search_tokens() gives this time."""
+    return int((moment - _PG_WEEK_ZERO).total_seconds() // 604800)
+
+
+def pg_time_blocks(start: int, end: int, most: int = _PG_TOKENS_PER_WINDOW) -> tuple[list[str], int]:
+    """Tokens of the largest aligned week blocks covering [start, end) from `end` down, at most `most`.
+
+    Returns the tokens and where they stop (start, or later when `most` ran out).
     """
-    return plain.where(SQL("search_vector @@ plainto_tsquery('simple', %s)", [words]))
+    tokens = []
+    while end > start and len(tokens) < most:
+        level = 0
+        while level + 1 < _PG_LEVELS and end % (2 << level) == 0 and end - (2 << level) >= start:
+            level += 1
+        tokens.append(f"zt{chr(97 + level)}{(end >> level) - 1}")
+        end -= 1 << level
+    return tokens, end
+
+
+def _pg_scope_token(scope: str, region: str, category: str) -> str:
+    narrow = region if scope == "regional" else category
+    if narrow and narrow.isascii() and narrow.isalnum():
+        return f"{'zr' if scope == 'regional' else 'zc'}{scope}{narrow.lower()}"
+    return f"zk{scope}"
+
+
+def _postgres_newest(scope: str, region: str, category: str, words: str, wanted: str, enough: int | None,
+                     now: datetime) -> list[int]:
+    """Ids of the newest `enough` matches (all when None), newest first, window by window.
+
+    The first window is the current week; each next one is sized from the
+    matches found so far to hold what is still missing, or four times wider
+    when it found none, so a common word needs one or two small windows and a
+    rare one a handful of wide ones (make bench-search).
+    """
+    in_scope = Announcement.kind == scope
+    if scope == "regional":
+        in_scope &= Announcement.region == region
+    elif category:
+        in_scope &= Announcement.category == category
+    oldest = Announcement.select(fn.MIN(Announcement.publish_at)).where(in_scope).scalar()
+    if oldest is None:
+        return []
+    sql = _PG_WINDOW.format(narrow=_PG_NARROW[scope])
+    narrow_params = (region,) if scope == "regional" else (category, category)
+    scope_token = _pg_scope_token(scope, region, category)
+    first, end = pg_week(oldest), pg_week(now) + 1
+    ids: list[int] = []
+    wanted_weeks = 1
+    while end > first and (enough is None or len(ids) < enough):
+        tokens, start = pg_time_blocks(max(first, end - wanted_weeks), end)
+        query = f"{scope_token} & ({' | '.join(tokens)})"
+        left = None if enough is None else enough - len(ids)
+        found = [row[0] for row in database.execute_sql(
+            sql, (words, query, scope, *narrow_params, now, now, wanted, left)).fetchall()]
+        ids += found
+        weeks = end - start
+        if found and left is not None:
+            wanted_weeks = max(weeks, -(-weeks * (left - len(found)) * 3 // (2 * len(found))))
+        else:
+            wanted_weeks = weeks * 4
+        end = start
+    return ids
 
 
 # SQLite's index (migration 0003): rowid = publish second * KEY_SPAN + id, scope = "hq a" / "regional taipei".

@@ -77,7 +77,8 @@ def news_box(scope: str, raw_page, *, per_page: int = PER_PAGE, keyword: Keyword
     region = current_user.institution.region
 
     def one_page():
-        found = member_news.search(scope, region, keyword, category=category)
+        found = member_news.search(scope, region, keyword, category=category,
+                                   enough=SEARCH_COUNT_CAP + 1)
         page = paginate(found, raw_page, per_page, cap=SEARCH_COUNT_CAP if keyword else COUNT_CAP)
         return page, announcements.present(page.items, ROW_SUMMARY_CHARS)
 

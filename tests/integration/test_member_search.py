@@ -240,3 +240,50 @@ def test_search_results_page_and_clamp_and_long_keywords_are_cut():
     keyword = parse_keyword("長關鍵字" + "測" * 200)
     assert keyword.truncated and len(keyword.text) == 100 and "100" in keyword.notice
     assert [a.title for a in member_news.search("hq", "taipei", keyword)] == ["長關鍵字" + "測" * 120]
+
+
+def test_the_newest_matches_come_first_across_weeks_years_and_decades():
+    """Search stops once it has what a page and its count need (PostgreSQL looks week block by week
+    block, newest first, migration 0005); the answer must be the newest matches in order, however far
+    apart in time, with the same rules as the plain list."""
+    days = [0.01, 0.5, 3, 6.9, 7.1, 13, 20, 45, 200, 370, 400, 800, 1500, 3000, 7000, 15000]
+    for n, day in enumerate(days):
+        _post("hq", f"跨週 {n:02d}", hours_ago=day * 24, category="C" if n % 3 == 0 else "A")
+        _post("hq", f"無關 {n:02d}", hours_ago=day * 24 + 1)
+        _post("regional", f"跨週 分區 {n:02d}", hours_ago=day * 24 + 2,
+              region="taipei" if n % 2 else "kaoping")
+    _post("hq", "跨週 明天才公告", publish_at=utcnow() + timedelta(days=1))
+    _post("hq", "跨週 已下架", publish_at=utcnow() - timedelta(days=30), expire_at=utcnow() - timedelta(days=1))
+    everything = [f"跨週 {n:02d}" for n in range(len(days))]
+    for enough in (1, 2, 3, 5, 8, 13, None):
+        titles = [a.title for a in member_news.search("hq", "taipei", parse_keyword("跨週"), enough=enough)]
+        assert titles[:enough] == everything[:enough], enough
+        page = paginate(member_news.search("hq", "taipei", parse_keyword("跨週"), enough=enough or 1000),
+                        "1", 4, cap=(enough or 1000) - 1 if enough and enough > 1 else 1000)
+        assert [a.title for a in page.items] == everything[:len(page.items)], enough
+    in_c = [a.title for a in member_news.search("hq", "taipei", parse_keyword("跨週"), category="C", enough=4)]
+    assert in_c[:4] == [t for n, t in enumerate(everything) if n % 3 == 0][:4]
+    regional = [a.title for a in member_news.search("regional", "taipei", parse_keyword("跨週"), enough=5)]
+    assert regional[:5] == [f"跨週 分區 {n:02d}" for n in range(len(days)) if n % 2][:5]
+    assert found("週 1") == ["跨週 10", "跨週 11", "跨週 12", "跨週 13", "跨週 14", "跨週 15"]
+    assert member_news.search("hq", "taipei", parse_keyword("從未出現"), enough=201).count() == 0
+
+
+def test_postgres_week_tokens_agree_with_python_at_week_edges():
+    """The database function (migration 0005) and member_news.pg_week must number weeks alike,
+    also a microsecond before and after Monday 00:00, or a search would skip whole weeks."""
+    from datetime import datetime
+
+    from peewee import PostgresqlDatabase
+
+    from portal.db import database
+
+    if not isinstance(database.obj, PostgresqlDatabase):
+        pytest.skip("SQLite orders its index by publish time and needs no week tokens")
+    monday = datetime(2026, 11, 16)
+    for moment in (monday, monday - timedelta(microseconds=1), monday + timedelta(microseconds=1),
+                   datetime(1999, 12, 31, 23, 59, 59), datetime(2038, 1, 19, 3, 14, 8), datetime(1900, 1, 1)):
+        (tokens,) = database.execute_sql("SELECT announcement_search_tokens('hq', 'A', '', %s)", (moment,)).fetchone()
+        week = member_news.pg_week(moment)
+        expected = {f"zt{chr(97 + level)}{week >> level}" for level in range(12)} | {"zkhq", "zchqa"}
+        assert expected <= set(tokens.split()), moment

@@ -151,7 +151,8 @@ def measure(app, repeat: int, rng: random.Random) -> list[tuple[str, str, int, l
                         timed(lambda: member_news.get_readable(next(picks), REGION), repeat)))
         for label, keyword, scope in QUERIES:
             def page(keyword=keyword, scope=scope):
-                found = paginate(member_news.search(scope, REGION, Keyword(keyword)), 1, PER_PAGE, cap=SEARCH_COUNT_CAP)
+                found = paginate(member_news.search(scope, REGION, Keyword(keyword), enough=SEARCH_COUNT_CAP + 1), 1, PER_PAGE,
+                                 cap=SEARCH_COUNT_CAP)
                 return found
             first = page()
             shown = f"{first.total}{'+' if first.capped else ''}"

@@ -143,3 +143,29 @@ def test_hostile_queries_are_valid_match_expressions(fts):
         if match:
             fts.execute("SELECT rowid FROM t WHERE t MATCH ?", (match,)).fetchall()
 
+
+
+def test_postgres_week_blocks_cover_a_range_exactly_with_aligned_blocks():
+    """The windows of PostgreSQL's newest-first search (member_news.pg_time_blocks): blocks of 2^k
+    weeks aligned to 2^k, from the end downward, never past the start, at most `most` of them."""
+    import random
+
+    from portal.logic.member_news import pg_time_blocks
+
+    rng = random.Random(7)
+    for _ in range(2000):
+        start = rng.randrange(0, 7000)
+        end = start + rng.randrange(1, 3000)
+        most = rng.choice((1, 3, 40))
+        tokens, stop = pg_time_blocks(start, end, most)
+        assert start <= stop < end and len(tokens) <= most
+        cursor = end
+        for token in tokens:
+            assert token.startswith("zt") and len(token) >= 3
+            level = ord(token[2]) - ord("a")
+            first = int(token[3:]) << level
+            assert first + (1 << level) == cursor  # contiguous, newest first, aligned to its size
+            cursor = first
+        assert cursor == stop
+        if most == 40:
+            assert stop == start
