@@ -8,6 +8,7 @@ from werkzeug.routing import IntegerConverter
 
 from portal import db
 from portal.config import ROOT, load_config, secret_key
+from portal.cookie_session import RememberingSessionInterface
 from portal.extensions import csrf, htmx_extension, login_manager
 
 
@@ -85,6 +86,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.json.ensure_ascii = False
 
     htmx_extension.init_app(app)
+    app.session_interface = RememberingSessionInterface()
     csrf.init_app(app)
     login_manager.init_app(app)
     # Users come from our server-side session rows (portal.identity), never from Flask's cookie session.

@@ -7,6 +7,7 @@ cannot be listed, searched, opened or downloaded by guessing its id.
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta
 
 from peewee import JOIN, SQL, PostgresqlDatabase, Table, fn
@@ -63,13 +64,43 @@ def search(scope: str, region: str, keyword: Keyword, *, category: str = "", now
         if not words:
             return plain
         ids = _postgres_newest(scope, region, category, words, wanted, enough, now or utcnow())
-        return listing(scope, region, category=category, now=now).where(Announcement.id.in_(ids))
+        return KnownMatches(ids, listing(scope, region, category=category, now=now))
     match = textsearch.fts5_match(wanted)
     return _sqlite_search(scope, region, category, wanted, match, now or utcnow()) if match else plain
 
 
+class KnownMatches:
+    """Search results whose ids are already known, newest first (PostgreSQL's windowed search).
+
+    Offers what paginate() and callers use of a Peewee query: counting is len(),
+    and a page loads only its own rows by primary key, still through `rows`
+    (listing()'s rules), so nothing the reader may not see can slip in.
+    """
+
+    def __init__(self, ids: list[int], rows):
+        self.ids, self._rows = ids, rows
+
+    def limit(self, count: int) -> KnownMatches:
+        return KnownMatches(self.ids[:count], self._rows)
+
+    def count(self) -> int:
+        return len(self.ids)
+
+    def paginate(self, number: int, size: int) -> list[Announcement]:
+        return self._load(self.ids[(number - 1) * size:number * size])
+
+    def __iter__(self):
+        return iter(self._load(self.ids))
+
+    def _load(self, ids: list[int]) -> list[Announcement]:
+        if not ids:
+            return []
+        by_id = {row.id: row for row in self._rows.where(Announcement.id.in_(ids)).order_by()}
+        return [by_id[i] for i in ids if i in by_id]
+
+
 # PostgreSQL's index (migration 0005): search_vector holds the bigrams plus tokens for the
-# scope and for the blocks of weeks (1, 2, 4 … 2048) an announcement was published in.
+# blocks of weeks (1, 2, 4 … 2048) an announcement was published in, per kind and region.
 _PG_WEEK_ZERO = datetime(1900, 1, 1)
 _PG_LEVELS = 12
 _PG_TOKENS_PER_WINDOW = 3
@@ -90,7 +121,13 @@ def pg_week(moment: datetime) -> int:
     return int((moment - _PG_WEEK_ZERO).total_seconds() // 604800)
 
 
-def pg_time_blocks(start: int, end: int, most: int = _PG_TOKENS_PER_WINDOW) -> tuple[list[str], int]:
+def pg_scope(kind: str, region: str) -> str:
+    """The scope part of a week-block token, as announcement_search_tokens() spells it."""
+    return re.sub(r"[^a-z0-9]", "", ("r" + region if kind == "regional" else kind).lower())
+
+
+def pg_time_blocks(start: int, end: int, most: int = _PG_TOKENS_PER_WINDOW,
+                   scope: str = "") -> tuple[list[str], int]:
     """Tokens of the largest aligned week blocks covering [start, end) from `end` down, at most `most`.
 
     Returns the tokens and where they stop (start, or later when `most` ran out).
@@ -100,16 +137,9 @@ def pg_time_blocks(start: int, end: int, most: int = _PG_TOKENS_PER_WINDOW) -> t
         level = 0
         while level + 1 < _PG_LEVELS and end % (2 << level) == 0 and end - (2 << level) >= start:
             level += 1
-        tokens.append(f"zt{chr(97 + level)}{(end >> level) - 1}")
+        tokens.append(f"zt{scope}{chr(97 + level)}{(end >> level) - 1}")
         end -= 1 << level
     return tokens, end
-
-
-def _pg_scope_token(scope: str, region: str, category: str) -> str:
-    narrow = region if scope == "regional" else category
-    if narrow and narrow.isascii() and narrow.isalnum():
-        return f"{'zr' if scope == 'regional' else 'zc'}{scope}{narrow.lower()}"
-    return f"zk{scope}"
 
 
 def _postgres_newest(scope: str, region: str, category: str, words: str, wanted: str, enough: int | None,
@@ -119,7 +149,8 @@ def _postgres_newest(scope: str, region: str, category: str, words: str, wanted:
     The first window is the current week; each next one is sized from the
     matches found so far to hold what is still missing, or four times wider
     when it found none, so a common word needs one or two small windows and a
-    rare one a handful of wide ones (make bench-search).
+    rare one a handful of wide ones (make bench-search). Each window holds at
+    most _PG_TOKENS_PER_WINDOW blocks, so GIN intersects few lists.
     """
     in_scope = Announcement.kind == scope
     if scope == "regional":
@@ -131,20 +162,22 @@ def _postgres_newest(scope: str, region: str, category: str, words: str, wanted:
         return []
     sql = _PG_WINDOW.format(narrow=_PG_NARROW[scope])
     narrow_params = (region,) if scope == "regional" else (category, category)
-    scope_token = _pg_scope_token(scope, region, category)
     first, end = pg_week(oldest), pg_week(now) + 1
+    token_scope = pg_scope(scope, region)
     ids: list[int] = []
     wanted_weeks = 1
     while end > first and (enough is None or len(ids) < enough):
-        tokens, start = pg_time_blocks(max(first, end - wanted_weeks), end)
-        query = f"{scope_token} & ({' | '.join(tokens)})"
+        tokens, start = pg_time_blocks(max(first, end - wanted_weeks), end, scope=token_scope)
+        query = " | ".join(tokens)
         left = None if enough is None else enough - len(ids)
         found = [row[0] for row in database.execute_sql(
             sql, (words, query, scope, *narrow_params, now, now, wanted, left)).fetchall()]
         ids += found
         weeks = end - start
         if found and left is not None:
-            wanted_weeks = max(weeks, -(-weeks * (left - len(found)) * 3 // (2 * len(found))))
+            # Half again what the density so far predicts, but at most 8 times wider: a few
+            # matches in a half-empty current week must not open years of a common word.
+            wanted_weeks = min(weeks * 8, max(weeks, -(-weeks * (left - len(found)) * 3 // (2 * len(found)))))
         else:
             wanted_weeks = weeks * 4
         end = start

@@ -82,3 +82,34 @@ def test_every_post_needs_a_csrf_token(tmp_path):
     token = client.get("/__form").get_data(as_text=True)
     assert client.post("/__form", data={"csrf_token": token}).get_data(as_text=True) == "saved"
     assert client.post("/__form", headers={"X-CSRFToken": token}).get_data(as_text=True) == "saved"
+
+
+def test_a_remembered_session_cookie_still_refuses_a_tampered_one_and_flashes_show_once(tmp_path):
+    """Flask's session cookie is verified once per exact value (portal/cookie_session.py): a cookie
+    changed by one character is verified again and opens empty, so its form is refused; a flash
+    message, kept in the same cookie, is still shown once and then gone."""
+    from flask import flash, get_flashed_messages
+    from flask_wtf.csrf import generate_csrf
+
+    from tests.conftest import instance_overrides, migrated_app
+
+    app = migrated_app(instance_overrides(tmp_path))
+    app.add_url_rule("/__form", "form", lambda: generate_csrf(), methods=["GET"])
+    app.add_url_rule("/__form", "form_post", lambda: "saved", methods=["POST"])
+    app.add_url_rule("/__flash", "flash", lambda: flash("已儲存。") or "ok", methods=["GET"])
+    app.add_url_rule("/__show", "show", lambda: "|".join(get_flashed_messages()) or "none", methods=["GET"])
+    client = app.test_client()
+    token = client.get("/__form").get_data(as_text=True)
+    cookie = client.get_cookie("session").value
+    for _ in range(3):  # remembered after the first
+        assert client.post("/__form", data={"csrf_token": token}).get_data(as_text=True) == "saved"
+    payload, _, signature = cookie.rpartition(".")
+    for forged in (f"{payload}.{signature[:-1]}{'A' if signature[-1] != 'A' else 'B'}",
+                   f"{payload[:-1]}{'A' if payload[-1] != 'A' else 'B'}.{signature}"):
+        other = app.test_client()
+        other.set_cookie("session", forged)
+        assert other.post("/__form", data={"csrf_token": token}).status_code == 400, forged
+    client.get("/__flash")
+    assert client.get("/__show").get_data(as_text=True) == "已儲存。"
+    assert client.get("/__show").get_data(as_text=True) == "none"
+    assert client.post("/__form", data={"csrf_token": token}).get_data(as_text=True) == "saved"

@@ -283,7 +283,10 @@ def test_postgres_week_tokens_agree_with_python_at_week_edges():
     monday = datetime(2026, 11, 16)
     for moment in (monday, monday - timedelta(microseconds=1), monday + timedelta(microseconds=1),
                    datetime(1999, 12, 31, 23, 59, 59), datetime(2038, 1, 19, 3, 14, 8), datetime(1900, 1, 1)):
-        (tokens,) = database.execute_sql("SELECT announcement_search_tokens('hq', 'A', '', %s)", (moment,)).fetchone()
         week = member_news.pg_week(moment)
-        expected = {f"zt{chr(97 + level)}{week >> level}" for level in range(12)} | {"zkhq", "zchqa"}
-        assert expected <= set(tokens.split()), moment
+        for kind, region in (("hq", ""), ("regional", "taipei"), ("regional", "Kao-Ping 2")):
+            (tokens,) = database.execute_sql("SELECT to_tsvector('simple', announcement_search_tokens(%s, %s, %s))",
+                                             (kind, region, moment)).fetchone()
+            scope = member_news.pg_scope(kind, region)
+            expected = {f"'zt{scope}{chr(97 + level)}{week >> level}'" for level in range(12)}
+            assert {t.split(":")[0] for t in tokens.split()} == expected, (moment, kind, region)
