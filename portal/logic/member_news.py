@@ -7,10 +7,11 @@ cannot be listed, searched, opened or downloaded by guessing its id.
 
 from __future__ import annotations
 
+import math
 import re
 from datetime import datetime, timedelta
 
-from peewee import JOIN, SQL, PostgresqlDatabase, Table, fn
+from peewee import JOIN, SQL, PostgresqlDatabase, Table
 
 from portal.db import database, write_transaction
 from portal.logic import textsearch
@@ -114,6 +115,8 @@ WHERE kind = %s AND {narrow} AND publish_at <= %s AND (expire_at IS NULL OR expi
   AND strpos(search_text, %s) > 0
 ORDER BY publish_at DESC, id DESC LIMIT %s"""
 _PG_NARROW = {"hq": "(%s = '' OR category = %s)", "regional": "region = %s"}
+# Where the windows stop (SQL text rather than Peewee: a search runs it every time).
+_PG_OLDEST = "SELECT min(publish_at) FROM announcement WHERE kind = %s AND {narrow}"
 
 
 def pg_week(moment: datetime) -> int:
@@ -146,41 +149,45 @@ def _postgres_newest(scope: str, region: str, category: str, words: str, wanted:
                      now: datetime) -> list[int]:
     """Ids of the newest `enough` matches (all when None), newest first, window by window.
 
-    The first window is the current week; each next one is sized from the
-    matches found so far to hold what is still missing, or four times wider
-    when it found none, so a common word needs one or two small windows and a
-    rare one a handful of wide ones (make bench-search). Each window holds at
-    most _PG_TOKENS_PER_WINDOW blocks, so GIN intersects few lists.
+    The first window is the current week (with the last one early in a week);
+    each next one is sized from the matches found so far to hold what is still
+    missing, or four times wider when it found none, so a common word needs one
+    or two small windows and a rare one a handful of wide ones (make
+    bench-search). Each window holds at most _PG_TOKENS_PER_WINDOW blocks, so
+    GIN intersects few lists.
     """
-    in_scope = Announcement.kind == scope
-    if scope == "regional":
-        in_scope &= Announcement.region == region
-    elif category:
-        in_scope &= Announcement.category == category
-    oldest = Announcement.select(fn.MIN(Announcement.publish_at)).where(in_scope).scalar()
-    if oldest is None:
-        return []
-    sql = _PG_WINDOW.format(narrow=_PG_NARROW[scope])
+    narrow = _PG_NARROW[scope]
     narrow_params = (region,) if scope == "regional" else (category, category)
-    first, end = pg_week(oldest), pg_week(now) + 1
+    sql = _PG_WINDOW.format(narrow=narrow)
     token_scope = pg_scope(scope, region)
+    end = pg_week(now) + 1
+    # Weeks searched so far, the current one by the part that has passed (on a Monday
+    # morning it holds next to nothing and must not make a common word look rare).
+    passed = max((now - _PG_WEEK_ZERO).total_seconds() / 604800 - (end - 1), 1 / 168)
+    covered = passed - 1
+    wanted_weeks = 1 if passed >= 0.5 else 2
+    first = None  # the oldest announcement's week: asked only when one window was not enough
     ids: list[int] = []
-    wanted_weeks = 1
-    while end > first and (enough is None or len(ids) < enough):
-        tokens, start = pg_time_blocks(max(first, end - wanted_weeks), end, scope=token_scope)
-        query = " | ".join(tokens)
+    while enough is None or len(ids) < enough:
+        tokens, start = pg_time_blocks(end - wanted_weeks if first is None else max(first, end - wanted_weeks),
+                                       end, scope=token_scope)
         left = None if enough is None else enough - len(ids)
-        found = [row[0] for row in database.execute_sql(
-            sql, (words, query, scope, *narrow_params, now, now, wanted, left)).fetchall()]
-        ids += found
-        weeks = end - start
-        if found and left is not None:
-            # Half again what the density so far predicts, but at most 8 times wider: a few
-            # matches in a half-empty current week must not open years of a common word.
-            wanted_weeks = min(weeks * 8, max(weeks, -(-weeks * (left - len(found)) * 3 // (2 * len(found)))))
-        else:
-            wanted_weeks = weeks * 4
+        ids += [row[0] for row in database.execute_sql(
+            sql, (words, " | ".join(tokens), scope, *narrow_params, now, now, wanted, left)).fetchall()]
+        covered += end - start
         end = start
+        if first is None:
+            (oldest,) = database.execute_sql(_PG_OLDEST.format(narrow=narrow), (scope, *narrow_params)).fetchone()
+            first = pg_week(oldest) if oldest is not None else end
+        if end <= first:
+            break
+        if ids and left is not None:
+            # Half again what the matches so far predict for the rest, but at most 8 times what
+            # was searched: a few early matches must not open years of a common word.
+            predicted = covered * (enough - len(ids)) * 1.5 / len(ids)
+            wanted_weeks = max(1, math.ceil(min(predicted, covered * 8)))
+        else:
+            wanted_weeks = max(1, math.ceil(covered * 4))
     return ids
 
 
