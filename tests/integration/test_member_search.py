@@ -290,3 +290,20 @@ def test_postgres_week_tokens_agree_with_python_at_week_edges():
             scope = member_news.pg_scope(kind, region)
             expected = {f"'zt{scope}{chr(97 + level)}{week >> level}'" for level in range(12)}
             assert {t.split(":")[0] for t in tokens.split()} == expected, (moment, kind, region)
+
+
+def test_newest_first_holds_on_a_monday_morning_when_the_current_week_is_nearly_empty():
+    """Early in a week the current week has next to no announcements; the first window then also
+    takes the last week, and later windows are sized by the elapsed part, not a whole week."""
+    from datetime import datetime
+
+    monday = datetime(2026, 11, 16, 0, 10)
+    hours = [0.05, 1, 30, 100, 170, 200, 400, 2000, 9000, 30000]
+    for n, hour in enumerate(hours):
+        _post("hq", f"週一 {n:02d}", publish_at=monday - timedelta(hours=hour))
+    _post("hq", "週一 稍後才公告", publish_at=monday + timedelta(hours=2))
+    expected = [f"週一 {n:02d}" for n in range(len(hours))]
+    for enough in (1, 2, 4, 7, None):
+        titles = [a.title for a in member_news.search("hq", "taipei", parse_keyword("週一"), now=monday,
+                                                      enough=enough)]
+        assert titles[:enough] == expected[:enough], enough
