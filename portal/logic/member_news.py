@@ -59,15 +59,18 @@ def search(scope: str, region: str, keyword: Keyword, *, category: str = "", now
     if not keyword:
         return listing(scope, region, category=category, now=now)
     wanted = textsearch.normalise(keyword.text)
-    plain = listing(scope, region, category=category, now=now).where(Announcement.search_text.contains(wanted))
+    rows = listing(scope, region, category=category, now=now)
     if isinstance(database.obj, PostgresqlDatabase):
         words = textsearch.tsquery_text(wanted)
-        if not words:
-            return plain
-        ids = _postgres_newest(scope, region, category, words, wanted, enough, now or utcnow())
-        return KnownMatches(ids, listing(scope, region, category=category, now=now))
-    match = textsearch.fts5_match(wanted)
-    return _sqlite_search(scope, region, category, wanted, match, now or utcnow()) if match else plain
+        if words:
+            return KnownMatches(_postgres_newest(scope, region, category, words, wanted, enough, now or utcnow()),
+                                rows)
+    else:
+        match = textsearch.fts5_match(wanted)
+        if match:
+            return _sqlite_search(scope, region, category, wanted, match, now or utcnow())
+    # No 2-character run for an index to narrow by: LIKE alone.
+    return rows.where(Announcement.search_text.contains(wanted))
 
 
 class KnownMatches:
@@ -176,6 +179,8 @@ def _postgres_newest(scope: str, region: str, category: str, words: str, wanted:
             sql, (words, " | ".join(tokens), scope, *narrow_params, now, now, wanted, left)).fetchall()]
         covered += end - start
         end = start
+        if enough is not None and len(ids) >= enough:
+            break
         if first is None:
             (oldest,) = database.execute_sql(_PG_OLDEST.format(narrow=narrow), (scope, *narrow_params)).fetchone()
             first = pg_week(oldest) if oldest is not None else end

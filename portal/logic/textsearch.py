@@ -56,4 +56,3 @@ def fts5_match(normalised_query: str) -> str:
 def tsquery_text(normalised_query: str) -> str:
     """Words for plainto_tsquery('simple', …): every bigram of the query, all required."""
     return " ".join(gram for bigrams in query_runs(normalised_query) for gram in bigrams)
-
