@@ -39,6 +39,24 @@ def refresh_crls() -> int:
         return jobqueue.enqueue(context.config(), "jobs.pki.refresh_crls", kind="crls").id
 
 
+def serve_file_requests() -> int:
+    """Hourly: serve 申請 made before today, so they are ready the next morning (SPEC D3)."""
+    with context.job_database():
+        return jobqueue.enqueue(context.config(), "jobs.files.serve_requests", kind="file_requests").id
+
+
+def send_notices() -> int:
+    """Hourly: e-delivery notices and daily reminders, at most one mail a day each (SPEC D5)."""
+    with context.job_database():
+        return jobqueue.enqueue(context.config(), "jobs.files.send_notices", kind="notices").id
+
+
+def prune_packages() -> int:
+    """Nightly: remove packages nobody fetched lately."""
+    with context.job_database():
+        return jobqueue.enqueue(context.config(), "jobs.files.prune_packages", kind="packages_prune").id
+
+
 def build_scheduler(config: dict) -> CronScheduler:
     """A cron scheduler with every recurring job of the portal registered."""
     cron = CronScheduler(connection=jobqueue.redis_connection(config), logging_level=config["RQ_LOG_LEVEL"])
@@ -47,6 +65,10 @@ def build_scheduler(config: dict) -> CronScheduler:
     cron.register(refresh_feeds, queue, cron="5 * * * *", name="refresh_feeds")
     cron.register(issue_modules, queue, cron="0 * * * *", name="issue_modules")
     cron.register(refresh_crls, queue, cron="10 * * * *", name="refresh_crls")
+    # Hourly rather than once a day: a worker that was down at the hour catches up at the next.
+    cron.register(serve_file_requests, queue, cron="15 * * * *", name="serve_file_requests")
+    cron.register(send_notices, queue, cron="20 * * * *", name="send_notices")
+    cron.register(prune_packages, queue, cron="40 3 * * *", name="prune_packages")
     return cron
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask import g, render_template, request, url_for
+from flask import current_app, g, render_template, request, url_for
 from flask_login import current_user
 from markupsafe import Markup
 
@@ -64,15 +64,21 @@ def side_menu() -> SideMenu:
 def side_menu_html() -> Markup:
     """The rendered left column; the same for every user with these grants on this page."""
     here = current_item()
-    key = ("side-menu", open_codes(), here.code if here else None, request.endpoint == "services.shortcut_files")
+    key = ("side-menu", open_codes(), here.code if here else None, request.endpoint == "files.shortcut")
     return memo(key, lambda: Markup(render_template("components/side_menu.html")))
 
 
 def item_url(item: menu.Item) -> str:
     """Where an item leads: a screen of this portal directly, otherwise its page under /services."""
     if item.is_leaf and item.endpoint:
-        return url_for(item.endpoint)
+        # Screens that serve several leaves (the 查詢下載 screens) take the leaf's code.
+        return url_for(item.endpoint, code=item.code) if _takes_code(item.endpoint) else url_for(item.endpoint)
     return url_for("services.show", code=item.code)
+
+
+def _takes_code(endpoint: str) -> bool:
+    """Whether the endpoint's URL has a <code> part."""
+    return any("code" in rule.arguments for rule in current_app.url_map.iter_rules(endpoint))
 
 
 def init_app(app) -> None:

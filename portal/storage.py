@@ -11,6 +11,7 @@ import hashlib
 import os
 import re
 import uuid
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -70,6 +71,25 @@ class LocalStorage:
             if tmp.exists():
                 tmp.unlink()
         return Blob(key, size, digest.hexdigest())
+
+    @contextmanager
+    def writing(self, key: str):
+        """A temporary path to write key's blob to (e.g. by a ZIP writer that needs to seek).
+
+        On success the file is synced and renamed into place; on any error it is
+        removed, so a reader never sees a half-written blob.
+        """
+        target = self.path(key)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = target.with_name(f".{target.name}.{uuid.uuid4().hex}.part")
+        try:
+            yield tmp
+            with open(tmp, "rb+") as fh:
+                os.fsync(fh.fileno())
+            os.replace(tmp, target)
+        finally:
+            if tmp.exists():
+                tmp.unlink()
 
     def exists(self, key: str) -> bool:
         """Whether a blob is stored under key."""

@@ -61,6 +61,9 @@ def check_htmx_fallbacks(soup) -> None:
             method = el.get("method", "").lower()
             assert method == verb[3:], f"form method {method} does not match {verb}: {el.get('action')}"
             assert urlsplit(el["action"]).path == urlsplit(el[verb]).path, f"form action differs: {el}"
+        elif "every " in el.get("hx-trigger", ""):
+            # A polling status box: without JavaScript its 重新整理 link loads the same state.
+            assert el[verb] in [a.get("href") for a in el.find_all("a")], f"polling {el.name} without a refresh link"
         else:
             form = el.find_parent("form")
             assert form is not None and form.get("action"), f"{el.name} with {verb} has no non-JS fallback"

@@ -11,7 +11,7 @@ from datetime import date, time
 from pathlib import Path
 
 from portal.db import database
-from portal.demo import authority, documents, member_news
+from portal.demo import authority, documents, institution_files, member_news
 from portal.logic import announcements as announcement_logic
 from portal.logic.roc_dates import taipei_to_utc
 from portal.logic.sanitize import clean_html
@@ -55,6 +55,7 @@ def load_all(storage) -> dict[str, int]:
             "faq": load_faq(read("faq")),
             "policies": load_policies(read("policies")),
             "appointments": authority.load(read("authority")),
+            "institution_files": institution_files.load(storage),
             **{f"member_{key}": count for key, count in member_news.load(storage).items()},
         }
 

@@ -36,6 +36,9 @@ ACTIONS = {
     "his_revoke": "撤銷HIS廠商",
     "audit_export": "匯出稽核紀錄",
     "access_denied": "拒絕存取",
+    "file_download": "下載檔案",
+    "file_request": "申請檔案",
+    "notice_delivered": "電子送達（首次點閱）",
 }
 RESULTS = {"ok": "成功", "denied": "拒絕", "error": "錯誤"}
 

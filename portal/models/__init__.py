@@ -15,6 +15,7 @@ from portal.models.contacts import Contact, ContactGroup
 from portal.models.downloads import DownloadCategory, DownloadDocument, DownloadService, DownloadVariant
 from portal.models.faq import Faq, FaqCategory
 from portal.models.files import StoredFile
+from portal.models.institution_files import FileDownload, FileRequest, InstitutionFile, Package
 from portal.models.jobs import Job
 from portal.models.links import Link, LinkContact, LinkSection
 from portal.models.modules import SecurityModule
@@ -55,6 +56,10 @@ ALL_MODELS = [
     AuditHead,
     CrlCache,
     ReadMark,
+    InstitutionFile,
+    FileRequest,
+    FileDownload,
+    Package,
 ]
 
 __all__ = [m.__name__ for m in ALL_MODELS] + ["ALL_MODELS"]

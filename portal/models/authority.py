@@ -27,6 +27,10 @@ class Institution(BaseModel):
     # Bumped by database triggers on any change to the institution's appointments, grants or
     # services (migration 0004), so a web process may reuse what it worked out for a version.
     access_version = IntegerField(default=0)
+    # 通訊資料 e-mail addresses (comma-separated) and the day the institution opted in to
+    # electronic delivery of 抽樣 and 核定 notices (SPEC D5; None = on paper).
+    notice_emails = CharField(default="")
+    e_delivery_since = DateTimeField(null=True)
 
 
 class Person(BaseModel):

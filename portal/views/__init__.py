@@ -9,9 +9,11 @@ from portal.views import (
     feeds,
     guide,
     home,
+    institution_files,
     links,
     member_contacts,
     news,
+    payments,
     policies,
     public,
     services,
@@ -19,7 +21,7 @@ from portal.views import (
 )
 
 BLUEPRINT_MODULES = (public, announcements, downloads, contacts, links, sitemap, guide, policies, feeds, auth, home,
-                     news, services, member_contacts, authority)
+                     news, services, member_contacts, authority, institution_files, payments)
 
 
 def register_blueprints(app) -> None:

@@ -3,14 +3,14 @@ of subsystems still to come or of NHIA systems elsewhere, and the logged-in 網�
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, g, redirect, request, url_for
+from flask import Blueprint, abort, current_app, g, redirect, request
 from flask_login import login_required
 
 from portal.htmx import render_page
 from portal.identity import deny_access
 from portal.logic import downloads, menu
 from portal.logic.keywords import Keyword, parse_keyword
-from portal.navigation import open_codes
+from portal.navigation import item_url, open_codes
 from portal.views.news import news_box
 
 bp = Blueprint("services", __name__, url_prefix="/services")
@@ -28,7 +28,7 @@ def show(code: str):
     if item.code not in open_codes():
         deny_access()
     if item.is_leaf and item.endpoint:
-        return redirect(url_for(item.endpoint))
+        return redirect(item_url(item))
     g.menu_item = item
     keyword = parse_keyword(request.args.get("q"))
     category = menu.path(item)[0]
@@ -62,13 +62,6 @@ def manuals(code: str):
 def sitemap():
     """網站地圖: every item; those the user may open are green links, the others black text."""
     return render_page("services/sitemap.html", categories=menu.menu().categories, allowed=open_codes())
-
-
-@bp.get("/shortcut-files")
-@login_required
-def shortcut_files():
-    """下載捷徑專區 (SPEC D1) until its subsystem is built: says so plainly."""
-    return render_page("services/pending.html", subsystem=menu.menu().subsystems["shortcut_files"])
 
 
 def _external_url(path: str) -> str:

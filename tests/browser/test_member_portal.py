@@ -377,7 +377,7 @@ def test_menu_unfolds_three_levels_on_hover(member_portal, member_page, js):
     menu.get_by_role("link", name="A費用申報及資料登錄").hover()
     group.hover()
     leaf.click()
-    expect(page).to_have_url(portal.at("/services/A.01.10"))
+    expect(page).to_have_url(portal.at("/payments/A.01.10"))
     expect(page.get_by_role("heading", level=1)).to_have_text("申報案件相關檔案下載")
 
 

@@ -285,9 +285,11 @@ def test_every_logged_in_screen_passes_the_page_helper(world):
         f"/news/item/{hq.id}", f"/news/item/{regional.id}",
         "/services/A", "/services/A?q=署本部&page=1", "/services/A.01", "/services/E.01",
         "/services/A.01.01",   # an external NHIA system (另開視窗)
-        "/services/A.01.10",   # a leaf whose subsystem screen does not exist yet
-        "/services/E.01.01",   # pending too, another category
-        "/services/sitemap", "/services/shortcut-files",
+        "/services/A.05.01",   # a leaf whose subsystem screen does not exist yet
+        "/payments/E.01.01", "/payments/A.01.10?within=all",   # 查詢下載 screens (SPEC D4)
+        "/payments/E.01.02?fee_from=11001&fee_to=11412&within=all&sort=fee_month",
+        "/payments/E.01.02?fee_from=11412&fee_to=11001",   # reversed: the error summary
+        "/services/sitemap", "/files/", "/files/?q=1&resent=1&pending=1&recent=1", "/files/?q=1",
         "/home/contacts", f"/home/contacts?type={fee}", f"/home/contacts?type={fee}&p1={fee}&l1={bureau}",
         f"/home/contacts?type={fee}&p1={fee}&l1={bureau}&search=1", "/home/contacts?topic=醫療費用申報",
         f"/home/contacts?type={groups['it'].id}&search=1&page=2",
@@ -332,7 +334,7 @@ def test_htmx_fragments_are_the_swapped_element_only(world):
     on_layer2 = fragment(client, "/services/A?q=公告3", "news-hq")
     assert rows(on_layer2) == ["署本部公告3"]
     assert len(rows(fragment(client, "/services/A.01?page=1", "news-hq"))) == 7
-    assert rows(fragment(client, "/services/A.01.10?q=公告6", "news-hq")) == ["署本部公告6"]
+    assert rows(fragment(client, "/services/A.01.01?q=公告6", "news-hq")) == ["署本部公告6"]
     # Boosted navigation and history restores need the whole page.
     boosted = client.get("/home?hpage=2", headers={"HX-Request": "true", "HX-Boosted": "true",
                                                    "HX-Target": "news-hq"})
@@ -567,7 +569,7 @@ def test_layer_1_shows_the_whole_a_to_o_tree(world):
     assert side_codes(home) == list(ALL_CODES)
     assert side_top(home)[0] == "A費用申報及資料登錄" and side_top(home)[-1] == "O機構授權作業"
     assert side_menu(home).select_one("p.menu-up") is None
-    assert side_menu(home).find("a", string="下載捷徑專區")["href"] == "/services/shortcut-files"
+    assert side_menu(home).find("a", string="下載捷徑專區")["href"] == "/files/"
     assert len(home.select("ul.svc-grid > li")) == 15
     more = [a["href"] for a in home.select("section.news-section a.more")]
     assert more == ["/news/regional", "/news/hq"]
@@ -615,11 +617,14 @@ def test_layer_3_menu_is_the_leaf_siblings_and_the_breadcrumb_the_path(world):
     assert work["公告事項"] == "/news/hq?category=A"
     assert parse_qs(urlsplit(work["聯絡窗口"]).query) == {"topic": ["醫療費用申報"]}
 
-    pending = view(client, "/services/A.01.10")
-    assert pending.h1.get_text(strip=True) == "申報案件相關檔案下載"
-    assert "抽樣及核定通知電子送達" in pending.select_one("section.pending").get_text()
+    # A leaf served by a screen of this portal links straight to it, with its code.
+    assert side_menu(page).find("a", string="A.01.10 申報案件相關檔案下載")["href"] == "/payments/A.01.10"
+    assert client.get("/services/A.01.10").headers["Location"] == "/payments/A.01.10"
+
+    pending = view(client, "/services/A.05.01")
+    assert pending.h1.get_text(strip=True) == "巡迴醫療及收容對象醫療資料登打及上傳"
+    assert "巡迴醫療資料登打及上傳" in pending.select_one("section.pending").get_text()
     assert pending.select_one("section.external") is None
-    assert side_codes(pending) == side_codes(page)
 
 
 def test_portal_screens_in_the_menu_show_their_siblings(world):
