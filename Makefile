@@ -4,6 +4,8 @@
 #   make test   the whole test suite (lint, ES5 check, pytest incl. Redis, PostgreSQL, chromium)
 #   make bench  throughput (gunicorn + wrk, ratios to a hello-world route) and full-login times
 #   make bench-search  keyword search over 1,000,000 announcements on SQLite and PostgreSQL
+#   make bench-files   AES packaging vs bare pyzipper, 下載捷徑專區 over 1,000,000 file rows on SQLite
+#                      and PostgreSQL, peak RSS packaging a 1 GB file
 
 PYTHON ?= python3
 VENV   := .venv
@@ -14,7 +16,7 @@ RUN_PACKAGES  := redis-server python3-venv
 TEST_PACKAGES := redis-server python3-venv chromium chromium-driver postgresql nodejs npm \
                  pcscd libpcsclite-dev vsmartcard-vpcd gcc python3-dev
 
-.PHONY: run test bench bench-search setup test-setup lint es5 clean
+.PHONY: run test bench bench-search bench-files setup test-setup lint es5 clean
 
 run: setup
 	$(PY) -m portal.launch
@@ -54,6 +56,9 @@ bench: test-setup
 
 bench-search: test-setup
 	$(PY) -m tests.perf.search_bench
+
+bench-files: test-setup
+	$(PY) -m tests.perf.files_bench
 
 clean:
 	rm -rf $(VENV) tests/tooling/node_modules test-artifacts

@@ -118,28 +118,41 @@ def write_zip(path, members: list[Member], storage, password: bytes | None, extr
               progress=None) -> None:
     """Write the ZIP to path, streaming each blob in CHUNK pieces; AES-256 when a password is given."""
     options = {"encryption": pyzipper.WZ_AES} if password else {}
+    with open(path, "wb") as fh:
+        zf = pyzipper.AESZipFile(fh, "w", compression=pyzipper.ZIP_DEFLATED, **options)
+        try:
+            _fill(zf, members, storage, password, extra or {}, progress)
+        except BaseException:
+            # Abandon the half-written archive (the caller removes the file): closing it would
+            # write a central directory to a full disk, or raise again over the open member.
+            zf.fp = None
+            raise
+        zf.close()
+
+
+def _fill(zf, members: list[Member], storage, password: bytes | None, extra: dict, progress) -> None:
+    """Add each member in CHUNK pieces, then the extra entries (manifest.csv)."""
+    if password:
+        zf.setpassword(password)
+        zf.setencryption(pyzipper.WZ_AES, nbits=256)
     total = sum(m.size for m in members) or 1
     done = 0
-    with pyzipper.AESZipFile(path, "w", compression=pyzipper.ZIP_DEFLATED, **options) as zf:
-        if password:
-            zf.setpassword(password)
-            zf.setencryption(pyzipper.WZ_AES, nbits=256)
-        now = to_taipei(utcnow()).timetuple()[:6]
-        for member in members:
-            info = zf.zipinfo_cls(member.arcname, date_time=now)
-            info.compress_type = _method(member.arcname)
-            info.external_attr = 0o644 << 16
-            with storage.open(member.key) as src, zf.open(info, "w", force_zip64=member.size > 2**31) as dst:
-                while chunk := src.read(CHUNK):
-                    dst.write(chunk)
-                    done += len(chunk)
-                    if progress:
-                        progress(done, total)
-        for name, data in (extra or {}).items():
-            info = zf.zipinfo_cls(name, date_time=now)
-            info.compress_type = pyzipper.ZIP_DEFLATED
-            info.external_attr = 0o644 << 16
-            zf.writestr(info, data)
+    now = to_taipei(utcnow()).timetuple()[:6]
+    for member in members:
+        info = zf.zipinfo_cls(member.arcname, date_time=now)
+        info.compress_type = _method(member.arcname)
+        info.external_attr = 0o644 << 16
+        with storage.open(member.key) as src, zf.open(info, "w", force_zip64=member.size > 2**31) as dst:
+            while chunk := src.read(CHUNK):
+                dst.write(chunk)
+                done += len(chunk)
+                if progress:
+                    progress(done, total)
+    for name, data in extra.items():
+        info = zf.zipinfo_cls(name, date_time=now)
+        info.compress_type = pyzipper.ZIP_DEFLATED
+        info.external_attr = 0o644 << 16
+        zf.writestr(info, data)
 
 
 def _method(name: str) -> int:
@@ -165,14 +178,23 @@ def build(package: Package, storage, keep: timedelta, progress=None) -> Package:
     try:
         with storage.writing(key) as tmp:
             write_zip(tmp, members, storage, password, extra, progress)
-    except OSError as exc:
-        if exc.errno not in (errno.ENOSPC, errno.EDQUOT):
+    except (OSError, ValueError) as exc:
+        if not _disk_full(exc):
             raise
         _update(package, state="failed", message=DISK_FULL_MESSAGE)
         return package
     size, digest = _digest(storage.path(key))
     _update(package, state="ready", storage_key=key, size=size, sha256=digest, built_at=utcnow(), message="")
     return package
+
+
+def _disk_full(exc: BaseException | None) -> bool:
+    """Whether a full disk (or quota) caused this error, even when closing the ZIP raised a later one."""
+    while exc is not None:
+        if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
+            return True
+        exc = exc.__cause__ or exc.__context__
+    return False
 
 
 def _digest(path) -> tuple[int, str]:
