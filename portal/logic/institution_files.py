@@ -65,9 +65,10 @@ def state_of(row: InstitutionFile, now: datetime, keep: timedelta, downloaded: b
     if now >= expires:
         return RowState("expired", "已逾下載期限，請申請")
     days_left = math.ceil((expires - now).total_seconds() / 86400)
+    again = "申請重送，" if row.request_state == "served" else ""
     if downloaded:
-        return RowState("downloaded", "已下載，期限內可再下載", expires, days_left)
-    return RowState("ready", "可下載", expires, days_left)
+        return RowState("downloaded", f"{again}已下載，期限內可再下載", expires, days_left)
+    return RowState("ready", f"{again}可下載", expires, days_left)
 
 
 @dataclass(frozen=True)

@@ -1,8 +1,8 @@
-"""What 我的首頁 reminds managers and representatives of (SPEC L2–L6)."""
+"""What 我的首頁 reminds managers and representatives of (SPEC L2–L6), and users of expiring files (D3)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from portal.logic import authority
@@ -17,6 +17,7 @@ class Reminder:
 
     text: str
     endpoint: str
+    args: dict = field(default_factory=dict)
 
 
 def for_session(institution: Institution, access: authority.Access, today: date, days: int) -> list[Reminder]:
@@ -47,3 +48,13 @@ def ending_soon(institution: Institution, roles: list[str], today: date, days: i
         (Appointment.institution == institution) & Appointment.role.in_(roles) & authority.active_condition(today)
         & Appointment.valid_to.is_null(False) & (Appointment.valid_to <= today + timedelta(days=days)))
         .order_by(Appointment.valid_to))
+
+
+def expiring_files(rows) -> list[Reminder]:
+    """One line for files not yet downloaded whose download window closes soon, soonest first (SPEC D3)."""
+    if not rows:
+        return []
+    soonest = rows[0]
+    return [Reminder(f"您有 {len(rows)} 個檔案即將逾期且尚未下載（最早為「{soonest.name}」），"
+                     "逾期後須申請並於次日才能下載，請儘速至下載捷徑專區下載。",
+                     "files.shortcut", {"q": "1", "recent": "1"})]

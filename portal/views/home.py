@@ -8,8 +8,9 @@ from markupsafe import Markup
 
 from portal.htmx import render_page, wants_fragment
 from portal.identity import today
-from portal.logic import catalogue, member_news, menu, reminders
+from portal.logic import catalogue, institution_files, member_news, menu, reminders
 from portal.memo import memo
+from portal.models.base import utcnow
 from portal.navigation import open_codes
 from portal.views.news import news_box, news_since
 
@@ -29,7 +30,16 @@ def _reminders():
     institution, access, day = current_user.institution, current_user.access, today()
     days = current_app.config["APPOINTMENT_REMINDER_DAYS"]
     key = ("reminders", institution.id, access.representative, access.manager is not None, day, days)
-    return memo(key, lambda: reminders.for_session(institution, access, day, days))
+    found = memo(key, lambda: reminders.for_session(institution, access, day, days))
+    person = current_user.person
+    if person is None or not access.services:
+        return found
+    config = current_app.config
+    # Per person (what they downloaded differs); stale for at most the memo's lifetime.
+    files_key = ("expiring-files", institution.id, person.id, access.services)
+    return found + memo(files_key, lambda: reminders.expiring_files(institution_files.expiring_unread(
+        institution.id, access.services, person.id, utcnow(), institution_files.retention(config),
+        config["FILE_EXPIRY_WARNING_DAYS"])))
 
 
 def _services_html() -> Markup:

@@ -395,3 +395,18 @@ def test_letter_parts_preview(world):
     page = view(signed_in(world), "/payments/E.01.02")
     assert [li.get_text(strip=True) for li in page.select("ul.parts li")] == [
         "▶ 核定函（第 1 頁起）", "▶ 核定總表（第 2 頁起）", "▶ 核減明細表（第 3 頁起）"]
+
+
+def test_home_warns_of_unread_files_expiring_within_three_days(world):
+    app = world.app
+    provide(app, "fresh.txt", days_ago=1)
+    soon = provide(app, "3501200000_30_11409_7021_idc_1141113_060550_01027.html", days_ago=12)
+    client = signed_in(world)
+    box = view(client, "/home").select_one("section.reminders-box")
+    link = box.find("a", string=re.compile("即將逾期"))
+    assert "您有 1 個檔案即將逾期且尚未下載" in link.get_text() and soon.name in link.get_text()
+    assert link["href"] == "/files/?q=1&recent=1"
+    download(app, client, soon)
+    assert app.config["PAGE_CACHE_SECONDS"] == 0  # memos off in tests: the next page is fresh
+    after = view(client, "/home").select_one("section.reminders-box")
+    assert after is None or "即將逾期" not in after.get_text()
