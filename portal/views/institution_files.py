@@ -10,6 +10,7 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 from portal.htmx import render_page
 from portal.logic import audit, institution_files, packaging
+from portal.logic.login import safe_next
 from portal.logic.national_id import mask
 from portal.logic.roc_dates import roc_compact, to_taipei
 from portal.models.base import utcnow
@@ -94,6 +95,8 @@ def package(package_id: int):
     """Live status of a package being built (htmx polls the fragment; without JS a 重新整理 link)."""
     item = _own_package_or_404(package_id)
     job = Job.get_or_none(Job.id == item.job_id) if item.job_id else None
+    if item.state == "building" and job is not None and job.state == "failed":
+        item.state, item.message = "failed", "檔案打包失敗，請回上一頁重新點選下載；若仍失敗請洽聯絡窗口。"
     link = _link(item) if item.state == "ready" else ""
     return render_page("files/package.html", fragment="files/_package_status.html", item=item, job=job, link=link,
                        masked_id=_masked_id())
@@ -120,6 +123,10 @@ def fetch(package_id: int):
     if not storage.exists(item.storage_key or ""):
         abort(404)
     now = utcnow()
+    closed = [r.name for r in rows if not institution_files.state_of(r, now, keep(), False).downloadable]
+    if closed:  # the window closed (or a 申請 reopened the row) after the package was built
+        flash(f"「{closed[0]}」已逾下載期限，請申請後於次日下載。")
+        return redirect(url_for("files.shortcut"))
     institution_files.record_download(rows, current_user.person, item.mode, item.bulk, current_user.actor(), now)
     Package.update(used_at=now).where(Package.id == item.id).execute()
     response = send_file(storage.path(item.storage_key), mimetype="application/zip", as_attachment=True,
@@ -193,5 +200,4 @@ def _masked_id() -> str:
 
 def _back() -> str:
     """Where a form came from, if it is a page of this site; 下載捷徑專區 otherwise."""
-    target = request.form.get("next", "")
-    return target if target.startswith("/") and not target.startswith("//") else url_for("files.shortcut")
+    return safe_next(request.form.get("next")) or url_for("files.shortcut")

@@ -410,3 +410,40 @@ def test_home_warns_of_unread_files_expiring_within_three_days(world):
     assert app.config["PAGE_CACHE_SECONDS"] == 0  # memos off in tests: the next page is fresh
     after = view(client, "/home").select_one("section.reminders-box")
     assert after is None or "即將逾期" not in after.get_text()
+
+
+def test_a_package_whose_job_failed_stops_polling_and_a_new_click_rebuilds(world):
+    app = world.app
+    row = provide(app, "flaky.txt")
+    client = signed_in(world)
+    status_url = post(client, f"/files/{row.id}/download", {"mode": "plain"}).headers["Location"]
+    package = Package.get()
+    Job.update(state="failed").where(Job.id == package.job_id).execute()  # retries exhausted
+    status = view(client, status_url).select_one("#package-status")
+    assert not status.has_attr("hx-trigger") and "檔案打包失敗" in status.get_text()
+    post(client, f"/files/{row.id}/download", {"mode": "plain"})
+    assert Package.get_by_id(package.id).job_id != package.job_id  # a fresh job builds it
+    run_worker(app)
+    assert Package.get_by_id(package.id).state == "ready"
+
+
+def test_the_return_address_stays_on_this_site(world):
+    row = provide(world.app, "old.txt", days_ago=30)
+    client = signed_in(world)
+    for target in ("//evil.example/x", "/\\evil.example", "https://evil.example/"):
+        response = post(client, f"/files/{row.id}/request", {"next": target})
+        assert response.headers["Location"] == "/files/"
+
+
+def test_a_link_fetched_after_the_window_closed_is_refused(world):
+    app = world.app
+    row = provide(app, "closing.txt", days_ago=13.99)
+    client = signed_in(world)
+    response = post(client, f"/files/{row.id}/download", {"mode": "plain"})
+    run_worker(app)
+    link = view(client, response.headers["Location"]).select_one("#package-status a.button")["href"]
+    InstitutionFile.update(available_from=utcnow() - timedelta(days=15)).where(InstitutionFile.id == row.id).execute()
+    refused = client.get(link)
+    assert refused.status_code == 302 and refused.headers["Location"] == "/files/"
+    assert "「closing.txt」已逾下載期限" in view(client, "/files/").get_text()
+    assert FileDownload.select().count() == 0
