@@ -447,3 +447,18 @@ def test_a_link_fetched_after_the_window_closed_is_refused(world):
     assert refused.status_code == 302 and refused.headers["Location"] == "/files/"
     assert "「closing.txt」已逾下載期限" in view(client, "/files/").get_text()
     assert FileDownload.select().count() == 0
+
+
+def test_shortcut_pages_keep_the_filters_and_number_rows_on(world):
+    for n in range(12):
+        provide(world.app, f"report-{n:02d}.txt", days_ago=n / 10)
+    client = signed_in(world)
+    first = view(client, "/files/?q=1&recent=1")
+    assert len(shortcut_rows(first)) == 10
+    pager = first.select_one("#shortcut-results nav.pager")
+    assert "共 12 筆" in pager.get_text() and pager.select_one("input[name=page]") is not None  # 到第 N 頁
+    second_url = pager.select_one("a[aria-label=下一頁]")["href"]
+    assert parse_qs(urlsplit(second_url).query) == {"q": ["1"], "recent": ["1"], "page": ["2"]}
+    second = view(client, second_url)
+    assert [r[:2] for r in shortcut_rows(second)] == [("11", "report-10.txt"), ("12", "report-11.txt")]
+    assert shortcut_rows(view(client, "/files/?q=1&recent=1&page=99"))[0][0] == "11"  # past the end: last page
