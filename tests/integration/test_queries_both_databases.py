@@ -171,3 +171,51 @@ def test_any_change_to_appointments_grants_or_services_moves_the_access_version(
         seen.append(version())
     assert all(later > earlier for earlier, later in zip(seen, seen[1:], strict=False)), seen
     assert version(other) == 0  # another institution's sessions keep what they had
+
+
+def test_institution_file_queries(any_db_app):
+    """下載捷徑專區, a 查詢下載 screen, the bulk set, the expiry warning, serving 申請 and notices due."""
+    from portal.logic import file_queries, institution_files
+    from portal.models import Institution, Person
+    from portal.models.institution_files import FileDownload, FileRequest, InstitutionFile
+    from portal.storage import storage_for
+
+    storage = storage_for(any_db_app.config)
+    clinic = Institution.create(code="3501200000", name="臺北虛擬診所", region="taipei",
+                                e_delivery_since=utcnow() - timedelta(days=100), notice_emails="a@example.com.tw")
+    other = Institution.create(code="0702010015", name="高屏虛擬醫院", region="kaoping")
+    person = Person.create(national_id="A123456789", name="王大明", birth_date=date(1975, 5, 15))
+    now, keep = utcnow(), timedelta(days=14)
+
+    def give(name, days_ago, institution=clinic, service="IWF", **extra):
+        return institution_files.provide(storage, institution.id, service, extra.pop("category", "payment_notice"),
+                                         name, b"x", at=now - timedelta(days=days_ago), **extra)
+
+    fresh = give("fresh.html", 1, fee_month=202507)
+    soon = give("soon.html", 12, fee_month=202506, notice="approval")
+    old = give("old.html", 30, fee_month=202505)
+    give("ic.txt", 1, service="IPA", category="ic_report")
+    give("theirs.html", 1, institution=other)
+    FileDownload.create(file=fresh.id, person=person.id, mode="plain", at=now)
+    ids = lambda rows: [r.id for r in rows]  # noqa: E731
+
+    recent = institution_files.shortcut_page(clinic.id, {"IWF"}, person.id, ("recent",), 1, now, keep)
+    assert [x.file.name for x in recent.items] == ["fresh.html", "soon.html"]
+    assert [x.state.code for x in recent.items] == ["downloaded", "ready"]
+    assert ids(institution_files.new_for_bulk(clinic.id, {"IWF"}, person.id, now, keep)) == [soon.id]
+    assert ids(institution_files.expiring_unread(clinic.id, {"IWF"}, person.id, now, keep, 3)) == [soon.id]
+    query, errors = file_queries.parse_query({"within": "all", "fee_from": "11406", "sort": "fee_month"}, now)
+    assert errors == {}
+    screen = file_queries.SCREENS["E.01.01"]
+    assert ids(file_queries.run(clinic.id, frozenset({"IWF"}), screen, query, now)) == [fresh.id, soon.id]
+
+    FileRequest.create(file=old.id, requested_at=now - timedelta(days=1))
+    InstitutionFile.update(request_state="pending").where(InstitutionFile.id == old.id).execute()
+    pending = institution_files.shortcut_page(clinic.id, {"IWF"}, person.id, ("pending",), 1, now, keep)
+    assert [x.file.name for x in pending.items] == ["old.html"]
+    assert institution_files.serve_requests(now, timedelta(days=1825), storage) == {"served": 1, "refused": 0}
+    resent = institution_files.shortcut_page(clinic.id, {"IWF"}, person.id, ("resent",), 1, now, keep)
+    assert [x.file.name for x in resent.items] == ["old.html"]
+
+    at_noon = now.replace(hour=4, minute=0)  # 12:00 Taipei
+    assert ids(institution_files.notices_due(at_noon, 8)) == [soon.id]
