@@ -122,17 +122,20 @@ def _states(now: datetime) -> None:
     """A few of every 下載捷徑專區 state: requested, refused, re-served, already downloaded."""
     if FileRequest.select().exists():
         return
-    expired = list(InstitutionFile.select().where(InstitutionFile.available_from < now - timedelta(days=20))
-                   .order_by(InstitutionFile.provided_at.desc()))
-    for n, row in enumerate(expired[:9]):
-        state = ("pending", "served", "refused")[n % 3]
-        requested = now - timedelta(days=2 if state != "pending" else 0, hours=n)
-        FileRequest.create(file=row.id, requested_by="示範資料", requested_at=requested, state=state,
-                           served_at=now - timedelta(days=1) if state == "served" else None)
-        changes = {"request_state": state, "listed_at": requested}
-        if state == "served":
-            changes.update(available_from=now - timedelta(days=1, hours=n), listed_at=now - timedelta(days=1, hours=n))
-        InstitutionFile.update(**changes).where(InstitutionFile.id == row.id).execute()
+    for institution in Institution.select():
+        expired = list(InstitutionFile.select().where(
+            (InstitutionFile.institution == institution.id) & InstitutionFile.service_code.in_(("IWF", "RWM"))
+            & (InstitutionFile.available_from < now - timedelta(days=20))).order_by(InstitutionFile.provided_at.desc()))
+        for n, row in enumerate(expired[:6]):
+            state = ("pending", "served", "refused")[n % 3]
+            requested = now - timedelta(days=2 if state != "pending" else 0, hours=n)
+            FileRequest.create(file=row.id, requested_by="示範資料", requested_at=requested, state=state,
+                               served_at=now - timedelta(days=1) if state == "served" else None)
+            changes = {"request_state": state, "listed_at": requested}
+            if state == "served":
+                changes.update(available_from=now - timedelta(days=1, hours=n),
+                               listed_at=now - timedelta(days=1, hours=n))
+            InstitutionFile.update(**changes).where(InstitutionFile.id == row.id).execute()
     # 王大明 already fetched some recent files (blue rows).
     person = Person.get_or_none(Person.national_id == "A123456789")
     if person is None:

@@ -49,13 +49,15 @@ class Page:
         return (self.number - 1) * self.size + 1
 
 
-def paginate(query, raw_page, size: int, cap: int | None = None) -> Page:
+def paginate(query, raw_page, size: int, cap: int | None = None, total: int | None = None) -> Page:
     """Run one page of a Peewee query; page numbers past the end show the last page.
 
     With a cap, counting stops after `cap` results (a search over a million rows
     need not count them all); the pages beyond stay unreachable, as in search engines.
+    A caller that can count more cheaply than the query passes `total`.
     """
-    total = query.limit(cap + 1).count() if cap else query.count()
+    if total is None:
+        total = query.limit(cap + 1).count() if cap else query.count()
     capped = bool(cap) and total > cap
     total = min(total, cap) if cap else total
     pages = max(1, -(-total // size))

@@ -43,8 +43,8 @@ def up(migrator, db):
             database = db
             table_name = 'institution_file'
             indexes = (
-                (('institution', 'listed_at'), False),
-                (('institution', 'request_state'), False),
+                (('institution', 'available_from', 'request_state', 'service_code', 'listed_at'), False),
+                (('institution', 'request_state', 'service_code', 'available_from', 'listed_at'), False),
                 (('institution', 'category', 'provided_at'), False),
             )
 

@@ -46,8 +46,9 @@ class InstitutionFile(BaseModel):
 
     class Meta:
         indexes = (
-            (("institution", "listed_at"), False),
-            (("institution", "request_state"), False),
+            # Covering indexes of 下載捷徑專區's groups (institution_files.shortcut_query).
+            (("institution", "available_from", "request_state", "service_code", "listed_at"), False),
+            (("institution", "request_state", "service_code", "available_from", "listed_at"), False),
             (("institution", "category", "provided_at"), False),
         )
 
