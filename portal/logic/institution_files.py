@@ -13,9 +13,11 @@ import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from peewee import SQL
+import functools
 
-from portal.db import write_transaction
+from peewee import OP, SQL, Expression, Select, Value, fn
+
+from portal.db import database, write_transaction
 from portal.logic import audit
 from portal.logic.audit import Actor
 from portal.logic.pagination import Page, paginate
@@ -148,12 +150,26 @@ def with_states(rows, person_id: int | None, now: datetime, keep: timedelta) -> 
 
 def shortcut_page(institution_id: int, services, person_id, filters, raw_page, now: datetime,
                   keep: timedelta) -> Page:
-    """One page of 下載捷徑專區 with each row's state."""
-    total = sum(InstitutionFile.select().where(g).count()
-                for g in shortcut_groups(institution_id, services, filters, now, keep))
-    page = paginate(shortcut_query(institution_id, services, filters, now, keep), raw_page, PAGE_SIZE, total=total)
-    by_id = {r.id: r for r in InstitutionFile.select().where(InstitutionFile.id.in_([i.id for i in page.items]))}
-    page.items = with_states([by_id[i.id] for i in page.items if i.id in by_id], person_id, now, keep)
+    """One page of 下載捷徑專區 with each row's state, in two queries: the count, then the page.
+
+    Peewee spends longer building a query's SQL than the database answering these
+    (the indexes are covering), so the groups are counted in one statement and the
+    page's rows come with their downloaded-by-me flag.
+    """
+    f = InstitutionFile
+    groups = shortcut_groups(institution_id, services, filters, now, keep)
+    counts = [f.select(fn.COUNT(SQL("*"))).where(g) for g in groups]
+    # Expression, not `+`: on queries peewee's `+` means UNION ALL.
+    total_sql = functools.reduce(lambda a, b: Expression(a, OP.ADD, b), counts)
+    total = Select(columns=[total_sql]).bind(database).scalar()
+    page = paginate(shortcut_query(institution_id, services, filters, now, keep), raw_page, PAGE_SIZE,
+                    total=total, fetch=False)
+    ids = Select(columns=[SQL("id")]).from_(page.items.alias("shown"))
+    seen = (fn.EXISTS(FileDownload.select(SQL("1")).where((FileDownload.file == f.id)
+                                                          & (FileDownload.person == person_id)))
+            if person_id is not None else Value(False))
+    rows = f.select(f, seen.alias("seen")).where(f.id.in_(ids)).order_by(f.listed_at.desc(), f.id.desc())
+    page.items = [Listed(r, state_of(r, now, keep, bool(r.seen))) for r in rows]
     return page
 
 

@@ -49,12 +49,14 @@ class Page:
         return (self.number - 1) * self.size + 1
 
 
-def paginate(query, raw_page, size: int, cap: int | None = None, total: int | None = None) -> Page:
+def paginate(query, raw_page, size: int, cap: int | None = None, total: int | None = None,
+             fetch: bool = True) -> Page:
     """Run one page of a Peewee query; page numbers past the end show the last page.
 
     With a cap, counting stops after `cap` results (a search over a million rows
     need not count them all); the pages beyond stay unreachable, as in search engines.
-    A caller that can count more cheaply than the query passes `total`.
+    A caller that can count more cheaply than the query passes `total`; with
+    fetch=False the page's items are the limited query itself, to be run by the caller.
     """
     if total is None:
         total = query.limit(cap + 1).count() if cap else query.count()
@@ -62,8 +64,8 @@ def paginate(query, raw_page, size: int, cap: int | None = None, total: int | No
     total = min(total, cap) if cap else total
     pages = max(1, -(-total // size))
     number = min(parse_page(raw_page), pages)
-    items = list(query.paginate(number, size))
-    return Page(items, number, size, total, _window(number, pages), capped)
+    items = query.paginate(number, size)
+    return Page(list(items) if fetch else items, number, size, total, _window(number, pages), capped)
 
 
 def paginate_list(items: list, raw_page, size: int) -> Page:

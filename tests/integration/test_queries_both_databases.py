@@ -213,6 +213,9 @@ def test_institution_file_queries(any_db_app):
     InstitutionFile.update(request_state="pending").where(InstitutionFile.id == old.id).execute()
     pending = institution_files.shortcut_page(clinic.id, {"IWF"}, person.id, ("pending",), 1, now, keep)
     assert [x.file.name for x in pending.items] == ["old.html"]
+    every = institution_files.shortcut_page(clinic.id, {"IWF"}, person.id, tuple(institution_files.FILTERS), 1,
+                                            now, keep)
+    assert every.total == 3 and [x.file.name for x in every.items] == ["fresh.html", "soon.html", "old.html"]
     assert institution_files.serve_requests(now, timedelta(days=1825), storage) == {"served": 1, "refused": 0}
     resent = institution_files.shortcut_page(clinic.id, {"IWF"}, person.id, ("resent",), 1, now, keep)
     assert [x.file.name for x in resent.items] == ["old.html"]
