@@ -8,12 +8,11 @@ requested, and the next day's job opens a new window.
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-
-import functools
 
 from peewee import OP, SQL, Expression, Select, Value, fn
 
