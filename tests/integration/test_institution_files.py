@@ -24,7 +24,7 @@ from portal.storage import storage_for
 from tests import world as world_kit
 from tests.conftest import instance_overrides, migrated_app
 from tests.integration.conftest import World
-from tests.integration.test_authority_screens import as_chen, signed_in, token, view
+from tests.integration.test_authority_screens import as_chen, as_representative, signed_in, token, view
 from tests.world import KAOPING, TAIPEI
 
 pytestmark = pytest.mark.redis
@@ -462,3 +462,11 @@ def test_shortcut_pages_keep_the_filters_and_number_rows_on(world):
     second = view(client, second_url)
     assert [r[:2] for r in shortcut_rows(second)] == [("11", "report-10.txt"), ("12", "report-11.txt")]
     assert shortcut_rows(view(client, "/files/?q=1&recent=1&page=99"))[0][0] == "11"  # past the end: last page
+
+
+def test_sessions_without_file_services_see_an_empty_list(world):
+    provide(world.app, "payment.html")
+    representative = as_representative(world)  # 機構代表: authority work only, no 健保服務
+    page = view(representative, "/files/?q=1&resent=1&pending=1&recent=1")
+    assert shortcut_rows(page) == [] and "查無符合條件的檔案" in page.get_text()
+    assert page.select_one("section.bulk") is None  # no person, no bulk download or 加密下載
