@@ -21,6 +21,7 @@ from portal.logic import audit
 from portal.logic.audit import Actor
 from portal.logic.pagination import Page, paginate
 from portal.logic.roc_dates import taipei_to_utc, to_taipei
+from portal.models.authority import Institution
 from portal.models.base import utcnow
 from portal.models.files import StoredFile
 from portal.models.institution_files import FileDownload, FileRequest, InstitutionFile
@@ -181,6 +182,13 @@ def find_visible(file_id, institution_id: int, services) -> InstitutionFile | No
     return InstitutionFile.get_or_none((InstitutionFile.id == file_id) & visible(institution_id, services))
 
 
+def find_all_visible(file_ids: list[int], institution_id: int, services) -> list[InstitutionFile] | None:
+    """These files in this order if the session may see every one of them; None otherwise (one query)."""
+    rows = {r.id: r for r in InstitutionFile.select().where(
+        InstitutionFile.id.in_(file_ids) & visible(institution_id, services))}
+    return [rows[i] for i in file_ids] if all(i in rows for i in file_ids) else None
+
+
 def request_again(row: InstitutionFile, person, actor: Actor, now: datetime, keep: timedelta) -> str:
     """申請 an expired file; returns the zh-TW message for the user (idempotent)."""
     with write_transaction():
@@ -268,8 +276,6 @@ def expiring_unread(institution_id: int, services, person_id: int | None, now: d
 
 def notices_due(now: datetime, send_from_hour: int) -> list[InstitutionFile]:
     """E-delivered notices not yet viewed that have had no mail today (Taipei) — the daily reminder."""
-    from portal.models.authority import Institution
-
     local = to_taipei(now)
     if local.hour < send_from_hour:
         return []

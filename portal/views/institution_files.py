@@ -107,17 +107,11 @@ def package(package_id: int):
 def fetch(package_id: int):
     """Stream a built package; the link is signed for this session and expires (tampered → 404)."""
     item = _own_package_or_404(package_id)
-    try:
-        data = _serializer().loads(request.args.get("t", ""), max_age=current_app.config["DOWNLOAD_LINK_SECONDS"])
-    except SignatureExpired:
+    if not _link_is_current(item):
         flash("下載連結已逾時，請重新點選下載。")
         return redirect(url_for("files.shortcut"))
-    except BadSignature:
-        _deny({"package_id": package_id, "reason": "bad_token"})
-    if data != {"p": item.id, "s": current_user.session.id}:
-        _deny({"package_id": package_id, "reason": "token_mismatch"})
-    rows = [institution_files.find_visible(i, current_user.institution.id, services()) for i in item.ids]
-    if item.state != "ready" or any(r is None for r in rows):
+    rows = institution_files.find_all_visible(item.ids, current_user.institution.id, services())
+    if item.state != "ready" or rows is None:
         abort(404)
     storage = storage_for(current_app.config)
     if not storage.exists(item.storage_key or ""):
@@ -133,6 +127,19 @@ def fetch(package_id: int):
                          download_name=item.name, max_age=0)
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+def _link_is_current(item: Package) -> bool:
+    """False for an expired link; a tampered one, or one of another session, is an audited 404."""
+    try:
+        data = _serializer().loads(request.args.get("t", ""), max_age=current_app.config["DOWNLOAD_LINK_SECONDS"])
+    except SignatureExpired:
+        return False
+    except BadSignature:
+        _deny({"package_id": item.id, "reason": "bad_token"})
+    if data != {"p": item.id, "s": current_user.session.id}:
+        _deny({"package_id": item.id, "reason": "token_mismatch"})
+    return True
 
 
 def _deliver(item: Package):

@@ -8,7 +8,6 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import time
 from datetime import timedelta
 from email import message_from_bytes, policy
@@ -25,10 +24,11 @@ from portal.models import AuditEvent, Institution, Job
 from portal.models.base import utcnow
 from portal.models.institution_files import InstitutionFile, Package
 from portal.storage import storage_for
-from tests.conftest import ROOT, _free_port
+from tests.conftest import _free_port
 from tests.integration.test_authority_screens import signed_in, view
 from tests.integration.test_institution_files import download, post, provide, run_worker
 from tests.integration.test_institution_files import world as world  # noqa: F401 (the fixture)
+from tests.integration.test_jobs_redis import _wait, _worker, worker_env
 from tests.world import TAIPEI
 
 pytestmark = pytest.mark.redis
@@ -52,10 +52,6 @@ def smtp():
     controller.start()
     yield controller, inbox
     controller.stop()
-
-
-def subjects(inbox):
-    return [envelope.content.decode("utf-8", "replace") for envelope in inbox.messages]
 
 
 def test_e_delivery_notice_then_daily_reminders_until_first_view(world, smtp):
@@ -94,7 +90,7 @@ def test_e_delivery_notice_then_daily_reminders_until_first_view(world, smtp):
     sent_before_view = len(inbox.messages)
 
     # First view: recorded once, shown on the row, audited once.
-    client = _signed(world)
+    client = signed_in(world)
     download(app, client, InstitutionFile.get_by_id(letter.id), "aes")
     viewed = InstitutionFile.get_by_id(letter.id)
     assert viewed.first_viewed_at is not None and viewed.first_viewed_by.startswith("王大明")
@@ -134,13 +130,12 @@ def test_outbox_backend_writes_readable_messages(world, tmp_path):
 def test_worker_killed_while_packaging_is_retried_and_no_half_zip_is_served(world, tmp_path):
     app = world.app
     size = 96 * 1024 * 1024
-    data = _noise(size)
+    data = os.urandom(size)
     row = provide(app, "large-report.txt", data=data)
-    client = _signed(world)
+    client = signed_in(world)
     status_url = post(client, f"/files/{row.id}/download", {"mode": "aes"}).headers["Location"]
     package = Package.get(Package.file_ids == json.dumps([row.id]))
-    env = dict(os.environ, **{f"PORTAL_{k}": str(app.config[k]) for k in (
-        "DATABASE_URL", "REDIS_URL", "STORAGE_DIR", "INSTANCE_DIR", "SECRET_KEY")}, PORTAL_JOB_RETRY_DELAY_SECONDS="1")
+    env = worker_env(app.config)
     first = _worker(env)
     parts_dir = storage_for(app.config).root / "packages"
     try:
@@ -185,7 +180,7 @@ def test_worker_killed_while_packaging_is_retried_and_no_half_zip_is_served(worl
 def test_disk_full_while_packaging_leaves_nothing_and_says_so(world, tmp_path):
     app = world.app
     storage = storage_for(app.config)
-    row = provide(app, "too-big-for-the-disk.txt", data=_noise(2 * 1024 * 1024))
+    row = provide(app, "too-big-for-the-disk.txt", data=os.urandom(2 * 1024 * 1024))
     kept = provide(app, "kept.txt", data=b"stays intact")
     packages = storage.root / "packages"
     packages.mkdir(parents=True)
@@ -194,7 +189,7 @@ def test_disk_full_while_packaging_leaves_nothing_and_says_so(world, tmp_path):
     if mounted.returncode != 0:
         pytest.skip(f"cannot mount a small tmpfs to fill: {mounted.stderr.strip()}")
     try:
-        client = _signed(world)
+        client = signed_in(world)
         status_url = post(client, f"/files/{row.id}/download", {"mode": "plain"}).headers["Location"]
         run_worker(app)
         page = view(client, status_url)
@@ -217,31 +212,9 @@ def _files(folder, suffix: str) -> list[str]:
     return [os.path.join(d, n) for d, _, names in os.walk(folder) for n in names if n.endswith(suffix)]
 
 
-def _noise(size: int) -> bytes:
-    """Incompressible bytes (deflate cannot shrink them, so packaging takes real time)."""
-    return os.urandom(size)
-
-
 def _subject(envelope) -> str:
     return str(message_from_bytes(envelope.content, policy=policy.default)["Subject"])
 
 
 def _body(envelope) -> str:
     return message_from_bytes(envelope.content, policy=policy.default).get_content()
-
-
-def _signed(world):
-    return signed_in(world)
-
-
-def _worker(env):
-    return subprocess.Popen([sys.executable, "-m", "jobs.worker"], cwd=ROOT, env=env)
-
-
-def _wait(check, seconds: float) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if check():
-            return True
-        time.sleep(0.2)
-    return False

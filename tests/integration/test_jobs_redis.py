@@ -82,6 +82,12 @@ def test_running_the_same_job_twice_is_harmless(redis_app):
     assert Job.get_by_id(row.id).attempts == 1
 
 
+def worker_env(config) -> dict:
+    """Environment for a worker process on this app's database, Redis and storage (retries after 1 s)."""
+    return dict(os.environ, **{f"PORTAL_{k}": str(config[k]) for k in (
+        "DATABASE_URL", "REDIS_URL", "STORAGE_DIR", "INSTANCE_DIR", "SECRET_KEY")}, PORTAL_JOB_RETRY_DELAY_SECONDS="1")
+
+
 def _worker(env) -> subprocess.Popen:
     """The real worker process, as `make run` starts it."""
     return subprocess.Popen([sys.executable, "-m", "jobs.worker"], cwd=ROOT, env=env,
@@ -98,8 +104,7 @@ def _wait(check, seconds: float) -> bool:
 
 
 def test_job_of_a_killed_worker_is_retried_by_the_next_worker(redis_app, tmp_path):
-    env = dict(os.environ, **{f"PORTAL_{k}": str(redis_app.config[k]) for k in (
-        "DATABASE_URL", "REDIS_URL", "STORAGE_DIR", "INSTANCE_DIR", "SECRET_KEY")}, PORTAL_JOB_RETRY_DELAY_SECONDS="1")
+    env = worker_env(redis_app.config)
     markers = tmp_path / "markers"
     markers.mkdir()
     row = jobqueue.enqueue(dict(redis_app.config, JOB_RETRY_DELAY_SECONDS=1),
