@@ -11,6 +11,7 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from portal.htmx import render_page
+from portal.upload_limits import too_large_message
 
 log = logging.getLogger("portal.errors")
 
@@ -72,6 +73,8 @@ def init_app(app) -> None:
         if error.code is None or error.code < 400:
             return error
         custom = error.description if error.description != type(error).description else None
+        if error.code == 413:
+            custom = too_large_message() or custom
         return render_error(error.code, custom)
 
     @app.errorhandler(Exception)

@@ -6,7 +6,7 @@ from flask import Flask
 from flask.globals import _cv_request
 from werkzeug.routing import IntegerConverter
 
-from portal import db
+from portal import db, upload_limits
 from portal.config import ROOT, load_config, secret_key
 from portal.cookie_session import RememberingSessionInterface
 from portal.extensions import csrf, htmx_extension, login_manager
@@ -86,6 +86,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.json.ensure_ascii = False
 
     htmx_extension.init_app(app)
+    upload_limits.install(app)
     app.session_interface = RememberingSessionInterface()
     csrf.init_app(app)
     login_manager.init_app(app)

@@ -41,15 +41,19 @@ def rq_queue(config) -> Queue:
     return Queue(config["RQ_QUEUE"], connection=redis_connection(config))
 
 
-def enqueue(config, func: str, *args, kind: str, owner_id=None, institution_id=None) -> Job:
-    """Record a job and hand it to RQ once the row is committed.
+def enqueue(config, func: str, *args, kind: str, owner_id=None, institution_id=None, not_before=None) -> Job:
+    """Record a job and hand it to RQ once the row is committed (or, with not_before, once that time comes).
 
-    `func` is a dotted path under jobs/; `args` are ids or other small plain values.
+    `func` is a dotted path under jobs/; `args` are ids or other small plain values. A job
+    held until not_before waits in the outbox, where the periodic sweep finds it when due:
+    the wait survives restarts of Redis and of the portal.
     """
     row = Job.create(
         kind=kind, func=func, args=json.dumps(list(args)), state="outbox",
-        owner_id=owner_id, institution_id=institution_id,
+        owner_id=owner_id, institution_id=institution_id, not_before=not_before,
     )
+    if not_before is not None and not_before > utcnow():
+        return row
     # Inside a transaction the worker could otherwise pick the job up before
     # the row is visible; after_commit runs at once when there is none.
     database.after_commit(lambda: submit(config, row.id))
@@ -58,9 +62,10 @@ def enqueue(config, func: str, *args, kind: str, owner_id=None, institution_id=N
 
 def submit(config, job_id: int) -> bool:
     """Move one outbox row to RQ; False (row stays 待排程) when Redis is unreachable."""
+    now = utcnow()
     claimed = (
-        Job.update(state="queued", updated_at=utcnow())
-        .where((Job.id == job_id) & (Job.state == "outbox"))
+        Job.update(state="queued", updated_at=now)
+        .where((Job.id == job_id) & (Job.state == "outbox") & (Job.not_before.is_null() | (Job.not_before <= now)))
         .execute()
     )
     if not claimed:
@@ -99,7 +104,8 @@ def sweep_outbox(config) -> int:
     """
     connection = redis_connection(config)
     connection.ping()
-    submitted = sum(submit(config, job_id) for job_id in _ids(Job.state == "outbox"))
+    due = Job.not_before.is_null() | (Job.not_before <= utcnow())
+    submitted = sum(submit(config, job_id) for job_id in _ids((Job.state == "outbox") & due))
     cutoff = utcnow() - STALE_AFTER
     for job_id in _ids((Job.state == "queued") & (Job.updated_at < cutoff)):
         if not _rq_job_exists(connection, job_id):

@@ -10,7 +10,7 @@ from flask import request, url_for
 
 from portal.logic.browsers import browser_line
 from portal.logic.national_id import mask
-from portal.logic.roc_dates import roc_date, roc_datetime
+from portal.logic.roc_dates import roc_compact_stamp, roc_date, roc_datetime
 
 # The public left menu (P1): label, endpoint.
 PUBLIC_MENU = [
@@ -42,7 +42,8 @@ def init_app(app) -> None:
         """URL of a static file with a content hash, so it can be cached for a year."""
         return url_for("static", filename=filename, v=_version(filename))
 
-    app.jinja_env.filters.update(roc_date=roc_date, roc_datetime=roc_datetime, mask_id=mask)
+    app.jinja_env.filters.update(roc_date=roc_date, roc_datetime=roc_datetime, mask_id=mask,
+                                 roc_compact_stamp=roc_compact_stamp)
     app.jinja_env.globals.update(
         asset_url=asset_url, PUBLIC_MENU=PUBLIC_MENU, POLICY_LINKS=POLICY_LINKS,
         query_args=query_args,

@@ -30,6 +30,8 @@ SCREENS = {s.code: s for s in (
     Screen("E.01.07", "budget", "IWF", "總額相關檔案"),
     # 抽樣 notices and claim check results are delivered here (seed 001 5-2).
     Screen("A.01.10", "claims", "RWM", "申報案件相關檔案"),
+    # reports of 預檢醫療費用申報 (SPEC U1), written by the upload checks
+    Screen("A.02.03", "precheck", "RWP", "預檢醫療費用申報相關檔案"),
 )}
 # 醫事類別 as on NHIA's forms (FORMATS.md §3.1)
 MEDICAL_CATEGORIES = {"11": "門診西醫診所", "12": "西醫門診(醫院)", "13": "牙醫門診", "14": "中醫",

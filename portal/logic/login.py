@@ -157,6 +157,14 @@ def _card_holder(context, form, text: bytes, tx: LoginTransaction, institution: 
     return Verified(institution, person, False, tx.card_type, serial, module_no)
 
 
+def verify_module(config, fields: dict, text: bytes, now: datetime | None = None) -> tuple[Institution, str]:
+    """A security module's signature over text, checked exactly as at login: (institution, module number).
+
+    fields: module_certificate, module_signature (base64) and module_algorithm; raises LoginError.
+    """
+    return _Checks(config, now or utcnow()).module(fields, text)
+
+
 class _Checks:
     """Certificate and signature checks with one trust configuration and clock."""
 

@@ -48,6 +48,12 @@ def roc_datetime(value: datetime | None) -> str:
     return f"{roc_date(local.date())} {local:%H:%M}"
 
 
+def roc_compact_stamp(value: datetime) -> str:
+    """YYYMMDDHHMMSS in Taipei time, as NHIA names files (1021209154845)."""
+    local = to_taipei(value)
+    return f"{local.year - ROC_OFFSET:03d}{local:%m%d%H%M%S}"
+
+
 def roc_compact(value: date) -> str:
     """YYYMMDD as in NHIA file formats (1130702)."""
     return roc_date(value, sep="")

@@ -22,6 +22,7 @@ from portal.models.modules import SecurityModule
 from portal.models.pki import CrlCache
 from portal.models.policies import PolicyPage, PolicySection
 from portal.models.sessions import LoginThrottle, LoginTransaction, UserSession
+from portal.models.uploads import ApiNonce, IcRecord, Upload
 
 ALL_MODELS = [
     StoredFile,
@@ -60,6 +61,9 @@ ALL_MODELS = [
     FileRequest,
     FileDownload,
     Package,
+    Upload,
+    IcRecord,
+    ApiNonce,
 ]
 
 __all__ = [m.__name__ for m in ALL_MODELS] + ["ALL_MODELS"]

@@ -35,6 +35,7 @@ class Job(BaseModel):
     updated_at = DateTimeField(default=utcnow)
     started_at = DateTimeField(null=True)
     finished_at = DateTimeField(null=True)
+    not_before = DateTimeField(null=True)  # held in the outbox until then (uploads in the maintenance window)
 
     @property
     def state_label(self) -> str:

@@ -1,6 +1,9 @@
 """One blueprint per area of the site."""
 
 from portal.subsystems.authority import views as authority
+from portal.subsystems.claims_precheck import views as claims_precheck
+from portal.subsystems.ic_upload import api as his_api
+from portal.subsystems.ic_upload import views as ic_upload
 from portal.views import (
     announcements,
     auth,
@@ -21,7 +24,7 @@ from portal.views import (
 )
 
 BLUEPRINT_MODULES = (public, announcements, downloads, contacts, links, sitemap, guide, policies, feeds, auth, home,
-                     news, services, member_contacts, authority, institution_files, payments)
+                     news, services, member_contacts, authority, institution_files, payments, claims_precheck, ic_upload, his_api)
 
 
 def register_blueprints(app) -> None:

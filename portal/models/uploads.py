@@ -1,0 +1,107 @@
+"""Uploads checked by background jobs (SPEC U1–U5): the upload, and the visit keys IC history checks need."""
+
+from __future__ import annotations
+
+import json
+
+from peewee import BigIntegerField, BooleanField, CharField, DateTimeField, ForeignKeyField, IntegerField, TextField
+
+from portal.models.authority import Institution, Person
+from portal.models.base import BaseModel, utcnow
+from portal.models.files import StoredFile
+from portal.models.institution_files import InstitutionFile
+from portal.models.jobs import Job
+
+KINDS = {"claims": "預檢醫療費用申報", "ic": "健保卡就醫資料上傳", "ic_precheck": "健保卡就醫資料預檢"}
+# state -> zh-TW label as the screens show it (U4: 收件 → 檢核中 → 檢核完成 / 錯誤)
+STATES = {"received": "收件", "waiting": "收件（維護時段，08:00 起檢核）", "checking": "檢核中",
+          "done": "檢核完成", "failed": "檢核失敗"}
+RESULTS = {"ok": "檢核正確", "errors": "檢核有誤", "rejected": "退件"}
+
+
+class Upload(BaseModel):
+    """One uploaded file: stored under a generated key, checked by a job, its report handed to the institution."""
+
+    institution = ForeignKeyField(Institution, backref="uploads", on_delete="CASCADE")
+    person = ForeignKeyField(Person, null=True, on_delete="SET NULL")
+    kind = CharField(max_length=12)
+    channel = CharField(max_length=8, default="web")  # web | api (HIS, module-signed)
+    module_no = CharField(max_length=16, default="")
+    receipt_no = CharField(max_length=20, unique=True)
+    original_name = CharField(default="")  # shown only, sanitized; never used to store
+    stored_file = ForeignKeyField(StoredFile, null=True, on_delete="SET NULL")
+    size = BigIntegerField(default=0)
+    sha256 = CharField(max_length=64, default="")
+    form = TextField(default="{}")  # what the form said (claims: fee month, kinds, categories …)
+    received_at = DateTimeField(default=utcnow)
+    check_from = DateTimeField(default=utcnow)  # the end of the maintenance window when received inside it
+    state = CharField(max_length=10, default="received")
+    result = CharField(max_length=10, default="")
+    job = ForeignKeyField(Job, null=True, on_delete="SET NULL")
+    records = IntegerField(default=0)
+    invalid_records = IntegerField(default=0)
+    orders = IntegerField(default=0)
+    invalid_orders = IntegerField(default=0)
+    declared_records = IntegerField(null=True)
+    declared_points = BigIntegerField(null=True)
+    errors = IntegerField(default=0)
+    warnings = IntegerField(default=0)
+    rejected_code = CharField(max_length=8, default="")
+    message = TextField(default="")
+    summary = TextField(default="{}")
+    report = ForeignKeyField(InstitutionFile, null=True, on_delete="SET NULL")
+    started_at = DateTimeField(null=True)
+    checked_at = DateTimeField(null=True)
+
+    class Meta:
+        indexes = ((("institution", "kind", "received_at"), False),)
+
+    @property
+    def form_values(self) -> dict:
+        """The form fields as a dict."""
+        return json.loads(self.form or "{}")
+
+    @property
+    def summary_values(self) -> dict:
+        """The check's summary (counters, version, codes) as a dict."""
+        return json.loads(self.summary or "{}")
+
+    @property
+    def state_label(self) -> str:
+        """收件 / 檢核中 / 檢核完成 …"""
+        return STATES.get(self.state, self.state)
+
+    @property
+    def result_label(self) -> str:
+        """檢核正確 / 檢核有誤 / 退件, or '' before the check ends."""
+        return RESULTS.get(self.result, "")
+
+    @property
+    def active(self) -> bool:
+        """Whether the check has not ended yet (the status keeps polling)."""
+        return self.state in ("received", "waiting", "checking")
+
+
+class IcRecord(BaseModel):
+    """One REC received in an IC-card upload: its key and whether it was valid (C001, C002, Y009, Y010)."""
+
+    institution = ForeignKeyField(Institution, on_delete="CASCADE")
+    upload = ForeignKeyField(Upload, backref="records_seen", on_delete="CASCADE")
+    pid = CharField(max_length=10)
+    visit = CharField(max_length=13)
+    category = CharField(max_length=2)
+    format = CharField(max_length=1)
+    valid = BooleanField()
+
+    class Meta:
+        indexes = (
+            (("institution", "pid", "visit", "category"), False),
+            (("upload", "pid", "visit", "category"), True),
+        )
+
+
+class ApiNonce(BaseModel):
+    """A nonce a signed HIS request used: each is accepted once (replayed requests are refused)."""
+
+    nonce = CharField(max_length=64, unique=True)
+    seen_at = DateTimeField(default=utcnow, index=True)
