@@ -6,6 +6,8 @@
 #   make bench-search  keyword search over 1,000,000 announcements on SQLite and PostgreSQL
 #   make bench-files   AES packaging vs bare pyzipper, 下載捷徑專區 over 1,000,000 file rows on SQLite
 #                      and PostgreSQL, peak RSS packaging a 1 GB file
+#   make bench-uploads upload checks: MB/s beside a parse-only pass (5 MB and 200 MB claims, 20 MB IC day),
+#                      peak RSS checking a 1 GB claim
 
 PYTHON ?= python3
 VENV   := .venv
@@ -16,7 +18,7 @@ RUN_PACKAGES  := redis-server python3-venv
 TEST_PACKAGES := redis-server python3-venv chromium chromium-driver postgresql nodejs npm \
                  pcscd libpcsclite-dev vsmartcard-vpcd gcc python3-dev
 
-.PHONY: run test bench bench-search bench-files setup test-setup lint es5 clean
+.PHONY: run test bench bench-search bench-files bench-uploads setup test-setup lint es5 clean
 
 run: setup
 	$(PY) -m portal.launch
@@ -59,6 +61,9 @@ bench-search: test-setup
 
 bench-files: test-setup
 	$(PY) -m tests.perf.files_bench
+
+bench-uploads: test-setup
+	$(PY) -m tests.perf.upload_bench
 
 clean:
 	rm -rf $(VENV) tests/tooling/node_modules test-artifacts

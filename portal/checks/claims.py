@@ -28,7 +28,7 @@ from portal.checks.fields import (
     to_roc_month,
     value_problem,
 )
-from portal.checks.findings import Finding, Rejected, catalogue, position
+from portal.checks.findings import Rejected, catalogue, position
 from portal.checks.outcome import Outcome
 from portal.checks.xmlstream import XmlStream, has_uda
 from portal.logic import national_id
@@ -604,9 +604,140 @@ def _pair_label(count_tag: str) -> str:
     return _PAIR_LABELS.get(count_tag, count_tag)
 
 
-class InpatientRules(OutpatientRules):
-    """住院 (t1 = 20): not built yet; refuses honestly rather than pretending to check."""
+# 住院 uses the 門診 R-codes for the same checks (FORMATS §4.4 item 13); their messages name the 門診
+# tags, so each message is rewritten to the 住院 tag it is about.
+IP_TAGS = {"d39": "d83", "d40": "d84", "d41": "d85", "p12": "p18", "p10": "p16", "p11": "p17", "p8": "p4",
+           "p13": "p1", "t37": "t28", "t38": "t30", "t39": "t19", "t40": "t21", "d19": "d25", "d9": "d10",
+           "d10": "d11", "d11": "d6", "d29": "d17", "d30": "d20", "p3": "p2", "p4": "p3", "p16": "p20",
+           "p24": "p26", "d14": "d7", "d15": "d4", "d8": "d9", "d12": "d5", "d45": "d100", "d51": "d101",
+           "p14": "p14", "p15": "p15"}
+_TAG_IN_MESSAGE = re.compile(r"(?<=[(、])([dpt][0-9]+)(?=[)、])")
+_IP_FEES = tuple(f"d{n}" for n in range(66, 83))
+_IP_DIAGNOSES = tuple(f"d{n}" for n in range(25, 45))
+_IP_PROCEDURES = tuple(f"d{n}" for n in range(45, 65))
 
-    def case(self, case: _Case) -> None:  # pragma: no cover - replaced when 住院 lands
-        """Not available yet."""
-        raise Rejected(Finding("R301", "住院申報資料之預檢尚未開放，請改以門診資料測試。", "reject_file"))
+
+class InpatientRules(OutpatientRules):
+    """住院 (t1 = 20) case, order-line and total rules: FORMATS §2.3b with the 門診 codes."""
+
+    seq_tag = "p1"
+
+    def flag(self, code: str, tag: str = "", order: dict | None = None, **params) -> None:
+        """As 門診, with the message naming 住院 tags."""
+        before = len(self.out.listed)
+        super().flag(code, tag, order, **params)
+        self._retag(before)
+
+    def file_flag(self, code: str, tag: str = "", **params) -> None:
+        """As 門診, with the message naming 住院 tags."""
+        before = len(self.out.listed)
+        super().file_flag(code, tag, **params)
+        self._retag(before)
+
+    def _retag(self, before: int) -> None:
+        """Rewrite the 門診 tags in the message of the finding just listed (if it was, under the cap)."""
+        if len(self.out.listed) > before:
+            finding = self.out.listed[-1]
+            finding.message = _TAG_IN_MESSAGE.sub(lambda m: IP_TAGS.get(m.group(1), m.group(1)), finding.message)
+
+    def case(self, case: _Case) -> None:
+        """One stay: dates, codes, people, diagnoses, the fee columns and the order lines."""
+        self.current = case
+        v = case.values
+        d1, d2 = v.get("d1", ""), v.get("d2", "")
+        self.key = (d1, d2, v.get("d3", ""), v.get("d10", ""))
+        if not re.fullmatch(r"[0-9A-Z]{1,2}", d1) or self.form.medical_category not in ("21", "22"):
+            self.flag("R401", "d1", x=self.form.medical_category)
+        self.serial(d1, d2)
+        self.person("d3", v.get("d3"), "R406", "R405")
+        admitted = roc_date(v.get("d10"))
+        if admitted is None:
+            self.flag("R408", "d10")
+        born = roc_date(v.get("d6"))
+        if v.get("d6") and not v["d6"].startswith("-") and (born is None or (admitted and born > admitted)):
+            self.flag("R407", "d6")
+        left = roc_date(v.get("d11")) if v.get("d11") else None
+        if v.get("d11") and (left is None or (admitted and left < admitted)):
+            self.flag("R409", "d11")
+        period_end = roc_date(v.get("d13")) if v.get("d13") else None
+        last_day = period_end or left or admitted
+        if last_day and to_roc_month(last_day) != self.checker.total.get("t3"):
+            self.flag("R410", "d13" if period_end else ("d11" if left else "d10"))
+        if v.get("d9") not in self.departments:
+            self.flag("R411", "d9")
+        if v.get("d7") not in self.payment:
+            self.flag("R412", "d7")
+        copay_row = self.copay.get(v.get("d4", "")) if v.get("d4") else None
+        if v.get("d4") and copay_row is None:
+            self.flag("R413", "d4")
+        total, copay, claim = points(v.get("d83")), points(v.get("d84")), points(v.get("d85"))
+        if copay_row is not None and copay_row.get("exempt") == "1" and copay > 0:
+            self.flag("R414", "d84", d15=v["d4"])
+        if not v.get("d25"):
+            self.flag("R415", "d25")
+        self.diagnoses(_IP_DIAGNOSES, v, admitted)
+        self.procedures(_IP_PROCEDURES, v)
+        serial = v.get("d17", "")
+        if serial and not (_VISIT_SERIAL.match(serial) and serial != "0000") and serial not in self.anomalies:
+            self.flag("R420", "d17")
+        self.person("d20", v.get("d20"), "R421", "R421")
+        self.orders(case, admitted, left or period_end or admitted)
+        fees = sum(points(v.get(t)) for t in _IP_FEES)
+        if total != fees:
+            self.flag("R429", "d83", a=total, b=fees)
+        if claim != total - copay:
+            self.flag("R430", "d85")
+        if copay < 0 or copay > total:
+            self.flag("R431", "d84")
+        supplement = self.checker.total.get("t5")
+        if (supplement == "1" and v.get("d5")) or (supplement == "2" and v.get("d5") not in ("1", "2")):
+            self.flag("R432", "d5")
+        newborn = v.get("d100")
+        if bool(newborn) != bool(v.get("d101")) or (newborn and (roc_date(newborn) is None or (
+                admitted and roc_date(newborn) > admitted))):
+            self.flag("R433", "d100")
+        if not case.orders:
+            self.flag("R434")
+        if v.get("d65") and points(v["d65"]) != len(case.orders):
+            self.flag("R435", "d65")
+        self.sum_claim += claim
+        self.sum_copay += copay
+        self.copay_cases += copay > 0
+        self.finish_case()
+
+    def orders(self, case: _Case, first: date | None, last: date | None) -> dict[str, int]:
+        """Stage 5 for the 住院 order lines (p2 type, p3 code, p18 = p16 × p17 × p4 / 100, p1 sequence)."""
+        sequence = []
+        for order in case.orders:
+            self.order_code(order, "p2", "p3")
+            declared = points(order.get("p18"))
+            rate = decimal(order.get("p4"), "100")
+            expected = round_half_up(decimal(order.get("p16")) * decimal(order.get("p17")) * rate / 100)
+            if declared != expected:
+                self.flag("R505", "p18", order, a=declared, b=expected)
+            self.times(order, first, last)
+            self.person("p20", order.get("p20"), "R508", "R508")
+            org = order.get("p26")
+            if org and not _ORG.match(org):
+                self.flag("R509", "p26", order)
+            if order.get("p22") and order["p22"] not in self.departments:
+                self.flag("R411", "p22", order)
+            sequence.append(order.get("p1", ""))
+        numbers = [int(s) for s in sequence if s.isdigit()]
+        if sorted(numbers) != list(range(1, len(sequence) + 1)):
+            self.flag("R504", "p1")
+        return {}
+
+    def totals(self, t: dict) -> None:
+        """Stage 6 for 住院: t28 cases, t30 points; t19/t21 copay (warnings)."""
+        out = self.out
+        out.declared_records, out.declared_points = points(t.get("t28")), points(t.get("t30"))
+        if out.declared_records != out.records:
+            self.file_flag("R601", "t28", a=out.declared_records, b=out.records)
+        if out.declared_points != self.sum_claim:
+            self.file_flag("R602", "t30", a=out.declared_points, b=self.sum_claim)
+        if "t21" in t and points(t["t21"]) != self.sum_copay:
+            self.file_flag("R603", "t21", a=points(t["t21"]), b=self.sum_copay)
+        if "t19" in t and points(t["t19"]) != self.copay_cases:
+            self.file_flag("R604", "t19", a=points(t["t19"]), b=self.copay_cases)
+        self.serial_gaps()

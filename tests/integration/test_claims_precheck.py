@@ -27,6 +27,7 @@ from tests.conftest import instance_overrides, migrated_app
 from tests.integration.conftest import World
 from tests.integration.test_authority_screens import as_chen, signed_in, token, view
 from tests.integration.test_institution_files import get_file, post, run_worker
+from tests.pages import check_page
 from tests.world import TAIPEI
 
 pytestmark = pytest.mark.redis
@@ -298,3 +299,22 @@ def test_receipts_query_checks_its_dates(world):
     fragment = client.get("/precheck/receipts", headers={"HX-Request": "true"}).get_data(as_text=True)
     assert fragment.lstrip().startswith('<div id="receipt-results">')
     assert re.search(r"查詢期間內無預檢收件資料", fragment)
+
+
+def test_icd_check_answers_per_code_as_a_page_and_as_a_fragment(world):
+    client = signed_in(world)
+    page = view(client, "/precheck/icd")
+    assert page.select_one("textarea#f-codes") is not None
+    response = post(client, "/precheck/icd", {"codes": "J06.9\nJ06 0HBDXZZ", "kind": "auto"})
+    assert response.status_code == 200
+    rows = [[td.get_text(strip=True) for td in tr.select("td")]
+            for tr in check_page(response).select("#icd-results tbody tr")]
+    assert [r[2:5] for r in rows] == [["J069", "CM", "有效"], ["J06", "CM", "無效"], ["0HBDXZZ", "PCS", "有效"]]
+    listed = multipart_post(client, "/precheck/icd", {"codes": "", "kind": "auto"}, "codes.txt",
+                            "I10\r\nE11.9\r\n".encode("cp950"))
+    assert "共檢測 2 個代碼：有效 2 個、無效 0 個" in listed.get_data(as_text=True)
+    fragment = client.post("/precheck/icd", data={"codes": "XYZ", "kind": "auto", "csrf_token": token(client)},
+                           headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert fragment.lstrip().startswith('<div id="icd-results"') and "格式錯誤" in fragment and "<html" not in fragment
+    empty = post(client, "/precheck/icd", {"codes": "", "kind": "auto"})
+    assert empty.status_code == 400 and "請輸入或上傳要檢測的代碼" in empty.get_data(as_text=True)

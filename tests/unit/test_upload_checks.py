@@ -221,3 +221,44 @@ def test_the_ic_report_has_twelve_header_values_and_record_blocks():
     header, _, rest = text.partition("=" * 75)
     assert header.count(":[") == 12 and "無效明細筆數:[1]" in header
     assert "第[1]筆 A12=[A123456789] A23=[01]" in rest and "A78[1]:AD10;" in rest
+
+
+def inpatient_claim(cases: int = 40) -> str:
+    """A generated 住院 claim, as text to mutate."""
+    buffer = io.BytesIO()
+    samples.write_claims(buffer, kind="ip", cases=cases, seed=7)
+    return buffer.getvalue().decode("cp950")
+
+
+def check_inpatient(text: str):
+    """Check 住院 text as 西醫住院 (22)."""
+    return check_claims(zipped(text.encode("cp950"), "TOTFB.xml"), claims_form(kind="ip", medical_category="22"),
+                        LIMITS)
+
+
+def test_a_generated_inpatient_month_is_clean():
+    outcome = check_inpatient(inpatient_claim())
+    assert outcome.ok, outcome.listed[:5]
+    assert outcome.records == outcome.declared_records == 40
+
+
+def test_inpatient_findings_use_the_outpatient_codes_and_name_inpatient_tags():
+    text = inpatient_claim()
+    first_points = text.index("<p18>")
+    value = text[first_points + 5:text.index("</p18>", first_points)]
+    text = text[:first_points] + f"<p18>{int(value) + 1}</p18>" + text[text.index("</p18>", first_points) + 6:]
+    claim = text.index("<d85>")
+    amount = text[claim + 5:text.index("</d85>", claim)]
+    text = text[:claim] + f"<d85>{int(amount) + 1}</d85>" + text[text.index("</d85>", claim) + 6:]
+    outcome = check_inpatient(text)
+    found = {f.code: f for f in outcome.listed}
+    assert set(found) == {"R505", "R430", "R602"}, outcome.listed
+    assert found["R505"].field == "p18" and "醫令點數(p18)" in found["R505"].message
+    assert "申請點數(d85)不等於合計點數減部分負擔點數" in found["R430"].message
+    assert found["R602"].message.startswith("申請點數總計(t30)")
+    assert outcome.invalid_records == 1
+
+
+def test_an_inpatient_file_sent_as_outpatient_is_refused():
+    outcome = check_claims(zipped(inpatient_claim(3).encode("cp950")), claims_form(), LIMITS)
+    assert outcome.rejected.code == "R203"

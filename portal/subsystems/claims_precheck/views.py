@@ -7,6 +7,7 @@ from datetime import timedelta
 from flask import Blueprint, current_app, flash, g, redirect, request, url_for
 from flask_login import current_user, login_required
 
+from portal.checks import icd
 from portal.htmx import render_page
 from portal.logic import menu, uploads
 from portal.models.base import utcnow
@@ -93,3 +94,51 @@ def receipts():
     rows = [] if errors else upload_pages.uploads_between("claims", days, 200)
     return render_page("precheck/receipts.html", fragment="precheck/_receipts.html", item=g.menu_item, rows=rows,
                        errors=errors, shown=shown)
+
+
+@bp.get("/icd")
+@login_required
+def icd_form():
+    """A.02.04 ICD-10-CM/PCS 有效碼檢測: paste or upload codes."""
+    upload_pages.require_service(SERVICE)
+    return _icd_page({"codes": "", "kind": "auto"}, None, None)
+
+
+@bp.post("/icd")
+@login_required
+def icd_check():
+    """The verdict per code (a query, not a change: answered directly; htmx swaps the results)."""
+    upload_pages.require_service(SERVICE)
+    form = {"codes": request.form.get("codes", "")[:ICD_TEXT_LIMIT], "kind": request.form.get("kind", "auto")}
+    text, error = form["codes"], None
+    file = request.files.get("file")
+    if file is not None and file.filename:
+        data = file.stream.read(ICD_TEXT_LIMIT + 1)
+        if len(data) > ICD_TEXT_LIMIT:
+            error = "代碼檔案過大（上限 64 KB），請分批檢測。"
+        else:
+            text = "\n".join((text, _decode_list(data)))
+    results = None
+    if error is None:
+        results, error = icd.check_codes(text, form["kind"])
+    return _icd_page(form, results, error, 400 if error else 200)
+
+
+ICD_TEXT_LIMIT = 64 * 1024
+
+
+def _decode_list(data: bytes) -> str:
+    """A code list file in UTF-8 (with or without BOM) or Big5, as clinics save them."""
+    for encoding in ("utf-8-sig", "cp950"):
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    return data.decode("ascii", errors="replace")
+
+
+def _icd_page(form: dict, results, error: str | None, status: int = 200):
+    """The A.02.04 page (or its results fragment)."""
+    g.menu_item = menu.find("A.02.04")
+    return render_page("precheck/icd.html", fragment="precheck/_icd_results.html", item=g.menu_item, form=form,
+                       results=results, error=error, kinds=icd.KINDS, max_codes=icd.MAX_CODES), status

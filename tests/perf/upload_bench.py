@@ -1,0 +1,179 @@
+"""Upload checks under load (SPEC U1–U3): `python -m tests.perf.upload_bench`.
+
+Figures only (nothing asserts a timing):
+
+1. Throughput of the full check beside a parse-only pass over the same bytes in
+   the same run (the same cp950 decoding fed to expat with handlers that do
+   nothing), for a 5 MB clinic claim, a 200 MB hospital claim and a 20 MB IC-card
+   day, files made by portal.checks.samples; 3 rounds, alternating, medians.
+   Targets: the full check at >= 3 MB/s and within 3x of parse-only.
+2. Peak RSS (VmHWM) of checking a 1 GB claim in a fresh child process, beside a
+   child that only imports the checker; target: <= 200 MB.
+"""
+
+from __future__ import annotations
+
+import argparse
+import codecs
+import json
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import xml.parsers.expat as expat
+import zipfile
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+from tests.perf.files_bench import peak_rss_kb
+
+MB = 1024 * 1024
+SPEED_TARGET, RATIO_TARGET, RSS_TARGET_MB = 3.0, 3.0, 200
+TODAY = date.today()
+
+
+def make_claims(path: Path, size: int, seed: int) -> None:
+    """A valid 門診 claims ZIP of about `size` XML bytes."""
+    from portal.checks import samples
+
+    samples.claims_zip(str(path), target_bytes=size, seed=seed)
+
+
+def make_ic(path: Path, size: int, seed: int) -> None:
+    """A valid IC-card 2.0 day of about `size` bytes, dated yesterday."""
+    from portal.checks import samples
+
+    with open(path, "wb") as out:
+        samples.write_ic(out, version="2.0", target_bytes=size, seed=seed, day=TODAY - timedelta(days=1))
+
+
+def xml_stream(path: Path):
+    """The XML bytes of a sample (inside its ZIP for claims)."""
+    if path.suffix == ".zip":
+        archive = zipfile.ZipFile(path)
+        return archive.open(archive.namelist()[0])
+    return open(path, "rb")
+
+
+def parse_only(path: Path) -> tuple[float, int]:
+    """Seconds and XML bytes of decoding + expat with do-nothing handlers."""
+    began = time.perf_counter()
+    parser = expat.ParserCreate()
+    parser.buffer_text = True
+    parser.StartElementHandler = lambda name, attrs: None
+    parser.EndElementHandler = lambda name: None
+    parser.CharacterDataHandler = lambda data: None
+    decoder = codecs.getincrementaldecoder("cp950")()
+    size = 0
+    with xml_stream(path) as stream:
+        while chunk := stream.read(MB):
+            size += len(chunk)
+            parser.Parse(decoder.decode(chunk), False)
+    parser.Parse(decoder.decode(b"", True), True)
+    return time.perf_counter() - began, size
+
+
+def full_check(path: Path) -> tuple[float, object]:
+    """Seconds and outcome of the real check (claims or IC by the file's kind)."""
+    from portal.checks.archive import Limits
+    from portal.checks.claims import ClaimsForm, check_claims
+    from portal.checks.ic import IcForm, check_ic
+
+    began = time.perf_counter()
+    with open(path, "rb") as upload:
+        if path.suffix == ".zip":
+            form = ClaimsForm("op", "3501200000", "11307", "11", TODAY)
+            outcome = check_claims(upload, form, Limits(max_uncompressed=4 * 1024 * MB))
+        else:
+            outcome = check_ic(upload, IcForm("3501200000", datetime.now()), Limits())
+    return time.perf_counter() - began, outcome
+
+
+def bench_throughput(base: Path, sizes: dict[str, int], rounds: int) -> None:
+    """Measurement 1."""
+    from portal.checks import tables
+
+    tables.icd_codes("cm"), tables.icd_codes("pcs")  # loaded once per worker process, not per file
+    print(f"1. Full check beside parse-only over the same bytes; {rounds} rounds, medians; "
+          f"targets >= {SPEED_TARGET} MB/s and <= {RATIO_TARGET}x")
+    print(f"{'file':<22}{'XML MB':>8}{'records':>9}{'parse MB/s':>12}{'check MB/s':>12}{'ratio':>7}  verdict")
+    for label, size in sizes.items():
+        path = base / (label + (".xml" if label.startswith("IC") else ".zip"))
+        (make_ic if label.startswith("IC") else make_claims)(path, size, 3)
+        parse, check, outcome, xml_bytes = [], [], None, 0
+        for _ in range(rounds):
+            seconds, xml_bytes = parse_only(path)
+            parse.append(seconds)
+            seconds, outcome = full_check(path)
+            check.append(seconds)
+        mb = xml_bytes / MB
+        parse_speed, check_speed = mb / statistics.median(parse), mb / statistics.median(check)
+        ratio = statistics.median(c / p for c, p in zip(check, parse, strict=True))
+        met = check_speed >= SPEED_TARGET and ratio <= RATIO_TARGET
+        print(f"{label:<22}{mb:>8.1f}{outcome.records:>9,}{parse_speed:>12.1f}{check_speed:>12.1f}{ratio:>7.2f}  "
+              f"{'met' if met else 'MISSED'}{'' if outcome.ok else ' (findings: ' + str(dict(outcome.codes)) + ')'}")
+        path.unlink()
+
+
+def child(mode: str, path: str) -> None:
+    """In a fresh interpreter: import the checker (and for 'check' run it), then report the peak RSS as JSON."""
+    from portal.checks import claims  # noqa: F401 - the import is what the baseline measures
+
+    seconds, records = 0.0, 0
+    if mode == "check":
+        seconds, outcome = full_check(Path(path))
+        records = outcome.records
+    print(json.dumps({"maxrss_kb": peak_rss_kb(), "seconds": seconds, "records": records}))
+
+
+def run_child(mode: str, path: Path) -> dict:
+    """child() in a subprocess (a fork would carry this process's memory)."""
+    repo = Path(__file__).resolve().parents[2]
+    done = subprocess.run([sys.executable, "-m", "tests.perf.upload_bench", "--child", mode, str(path)], cwd=repo,
+                          check=True, capture_output=True, text=True)
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def bench_rss(base: Path, size: int) -> None:
+    """Measurement 2."""
+    path = base / "big.zip"
+    make_claims(path, size, 5)
+    baseline = run_child("baseline", path)["maxrss_kb"] / 1024
+    got = run_child("check", path)
+    peak = got["maxrss_kb"] / 1024
+    print(f"\n2. Peak RSS checking a {size / MB:,.0f} MB claim ({got['records']:,} cases) in a child process: "
+          f"{peak:.1f} MB (import-only child {baseline:.1f} MB), {got['seconds']:.0f} s; target <= {RSS_TARGET_MB} MB: "
+          f"{'met' if peak <= RSS_TARGET_MB else 'MISSED'}")
+    path.unlink()
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Throughput, then memory."""
+    parser = argparse.ArgumentParser(prog="python -m tests.perf.upload_bench", description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="small sizes for a smoke test")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--rss-mb", type=int, default=1024, help="claim checked for peak RSS (default 1024)")
+    parser.add_argument("--only", choices=("speed", "rss"), action="append")
+    parser.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.child:
+        child(*args.child)
+        return 0
+    sizes = {"clinic claim 5 MB": 5 * MB, "hospital claim 200 MB": 200 * MB, "IC day 20 MB": 20 * MB}
+    if args.quick:
+        sizes = {"clinic claim 1 MB": MB, "IC day 2 MB": 2 * MB}
+        args.rss_mb, args.rounds = 20, 1
+    parts = args.only or ("speed", "rss")
+    with tempfile.TemporaryDirectory(prefix="portal-upload-bench-") as tmp:
+        base = Path(tmp)
+        if "speed" in parts:
+            bench_throughput(base, sizes, args.rounds)
+        if "rss" in parts:
+            bench_rss(base, args.rss_mb * MB)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
+
