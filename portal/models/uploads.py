@@ -73,7 +73,9 @@ class Upload(BaseModel):
 
     @property
     def result_label(self) -> str:
-        """檢核正確 / 檢核有誤 / 退件, or '' before the check ends."""
+        """檢核正確 (claims) or 檢核無誤 (IC, as seed 003/004 word it) / 檢核有誤 / 退件; '' before the end."""
+        if self.result == "ok" and self.kind != "claims":
+            return "檢核無誤"
         return RESULTS.get(self.result, "")
 
     @property

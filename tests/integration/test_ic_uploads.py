@@ -82,7 +82,7 @@ def test_a_signed_his_upload_is_received_checked_and_listed(world):
     status_path = answer["status_url"]
     action = f"status:{answer['receipt_no']}"
     status = world.app.test_client().get(status_path, headers=signed_headers(world.modules[TAIPEI], TAIPEI, action, b""))
-    assert status.get_json()["result_label"] == "檢核正確"
+    assert status.get_json()["result_label"] == "檢核無誤"
     assert (status.get_json()["records"], status.get_json()["valid_records"], status.get_json()["orders"]) == (1, 1, 3)
 
     client = as_chen(world)  # 陳小華 holds IPA
