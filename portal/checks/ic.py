@@ -17,8 +17,8 @@ from datetime import datetime, timedelta
 from typing import BinaryIO
 
 from portal.checks import archive, tables
-from portal.checks.fields import FieldSpec, load, roc_date, roc_datetime, value_problem
-from portal.checks.findings import Finding, Rejected, catalogue
+from portal.checks.fields import FieldSpec, decimal, load, roc_date, roc_datetime, value_problem
+from portal.checks.findings import Rejected, catalogue
 from portal.checks.outcome import Outcome
 from portal.checks.xmlstream import XmlStream, has_uda
 from portal.logic import national_id
@@ -553,13 +553,8 @@ def _pairing_code(kind: str) -> str:
 
 
 def _zero(value: str | None) -> bool:
-    """An amount that is absent or 0."""
-    if not value:
-        return True
-    try:
-        return float(value) == 0
-    except ValueError:
-        return False
+    """An amount that is absent or 0 (junk counts as non-zero: its AB is reported apart)."""
+    return not value or decimal(value, "1") == 0
 
 
 def _months_before(moment: datetime, months: int) -> datetime:
@@ -574,7 +569,3 @@ def _months_before(moment: datetime, months: int) -> datetime:
             continue
     return moment
 
-
-def finding_key(finding: Finding) -> tuple:
-    """Sort order for a report: file-level first, then by REC, keeping file order within a REC."""
-    return (finding.record,)

@@ -43,6 +43,8 @@ from pathlib import Path
 from typing import BinaryIO
 from zoneinfo import ZoneInfo
 
+from portal.logic.national_id import LETTER_VALUES
+
 TAIPEI = ZoneInfo("Asia/Taipei")
 DECLARATION = '<?xml version="1.0" encoding="Big5"?>\n'
 ENCODING = "cp950"  # Big5 as HIS software writes it (FORMATS §1.1 E2)
@@ -61,7 +63,6 @@ EXAMPLE_FORMS = {
 # Primitives: IDs (§1.3), ROC dates (§1.2), rounding (§2.5)
 # --------------------------------------------------------------------------------------------
 
-LETTER_VALUES = dict(zip("ABCDEFGHJKLMNPQRSTUVXYWZIO", range(10, 36), strict=True))
 # Where patients of a Taipei clinic come from: mostly A (臺北市) and F (新北市).
 _ID_LETTERS = "A" * 10 + "F" * 6 + "BCDEGHJKLMNPQRSTUVXYWZIO"
 

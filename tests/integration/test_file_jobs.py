@@ -28,7 +28,7 @@ from tests.conftest import _free_port
 from tests.integration.test_authority_screens import signed_in, view
 from tests.integration.test_institution_files import download, post, provide, run_worker
 from tests.integration.test_institution_files import world as world  # noqa: F401 (the fixture)
-from tests.integration.test_jobs_redis import _wait, _worker, worker_env
+from tests.integration.test_jobs_redis import _wait, _worker, kill_worker, worker_env
 from tests.world import TAIPEI
 
 pytestmark = pytest.mark.redis
@@ -141,12 +141,7 @@ def test_worker_killed_while_packaging_is_retried_and_no_half_zip_is_served(worl
     try:
         assert _wait(lambda: Job.get_by_id(package.job_id).progress >= 10, 60), "packaging never got going"
         assert _files(parts_dir, ".part"), "the ZIP is written under a temporary name"
-        horses = subprocess.run(["pgrep", "-P", str(first.pid)], capture_output=True, text=True).stdout.split()
-        killed_at = time.monotonic()
-        os.kill(first.pid, signal.SIGKILL)  # parent and work-horse at once, as in a crash
-        for pid in horses:
-            os.kill(int(pid), signal.SIGKILL)
-        first.wait(10)
+        killed_at = kill_worker(first)
     finally:
         if first.poll() is None:
             first.kill()

@@ -114,6 +114,15 @@ def test_forged_expired_replayed_and_foreign_signatures_are_refused_and_nothing_
     assert AuditEvent.select().where((AuditEvent.action == "his_api") & (AuditEvent.result == "denied")).count() == 6
 
 
+def test_an_oversize_his_upload_is_refused_from_its_length_as_json(world):
+    world.app.config["IC_UPLOAD_MAX_BYTES"] = 2**20
+    for size in (3 * 2**20, 2**20 + 1):  # refused from its length / while reading (within the form overhead)
+        response = api_upload(world, b"<" * size)
+        assert response.status_code == 413
+        assert response.get_json() == {"error": "too_large", "message": "檔案超過 1 MB 上限，系統未接收此檔案。"}
+    assert Upload.select().count() == 0
+
+
 def test_an_institution_without_the_service_cannot_upload(world):
     module = world.modules[KAOPING]  # 高屏虛擬醫院 applied for RWM and RDD only
     body = samples.valid_ic_example("1.0", today=today()).replace(TAIPEI.encode(), KAOPING.encode())

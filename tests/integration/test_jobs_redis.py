@@ -94,6 +94,17 @@ def _worker(env) -> subprocess.Popen:
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
+def kill_worker(process: subprocess.Popen) -> float:
+    """SIGKILL a worker and its work-horse at once, as in a crash; returns the monotonic time of the kill."""
+    horses = subprocess.run(["pgrep", "-P", str(process.pid)], capture_output=True, text=True).stdout.split()
+    killed_at = time.monotonic()
+    os.kill(process.pid, signal.SIGKILL)
+    for pid in horses:
+        os.kill(int(pid), signal.SIGKILL)
+    process.wait(10)
+    return killed_at
+
+
 def _wait(check, seconds: float) -> bool:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import io
-import os
 import signal
-import subprocess
 import time
 import zipfile
 
@@ -20,7 +18,7 @@ from tests.integration.test_authority_screens import signed_in, view
 from tests.integration.test_claims_precheck import send
 from tests.integration.test_claims_precheck import world as world  # noqa: F401 (the fixture)
 from tests.integration.test_institution_files import post, run_worker
-from tests.integration.test_jobs_redis import _wait, _worker, worker_env
+from tests.integration.test_jobs_redis import _wait, _worker, kill_worker, worker_env
 
 pytestmark = pytest.mark.redis
 
@@ -39,12 +37,7 @@ def test_a_worker_killed_mid_check_is_retried_within_30_s_with_the_same_result(w
     try:
         assert _wait(lambda: Upload.get_by_id(upload.id).state == "checking", 60), "the check never started"
         time.sleep(1)
-        horses = subprocess.run(["pgrep", "-P", str(first.pid)], capture_output=True, text=True).stdout.split()
-        killed_at = time.monotonic()
-        os.kill(first.pid, signal.SIGKILL)  # parent and work-horse at once, as in a crash
-        for pid in horses:
-            os.kill(int(pid), signal.SIGKILL)
-        first.wait(10)
+        killed_at = kill_worker(first)
     finally:
         if first.poll() is None:
             first.kill()

@@ -12,6 +12,7 @@ import hashlib
 import tempfile
 
 from flask import Blueprint, current_app, jsonify, request, url_for
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from portal.extensions import csrf
 from portal.identity import client_ip
@@ -26,6 +27,18 @@ bp = Blueprint("his_api", __name__, url_prefix="/api/his/v1")
 csrf.exempt(bp)
 CHUNK = 1024 * 1024
 SERVICE = "IPA"
+
+
+@bp.errorhandler(RequestEntityTooLarge)
+def _too_large(error):
+    """A body over IC_UPLOAD_MAX_BYTES, refused from its Content-Length: JSON like every other refusal."""
+    return _refused(_too_large_error())
+
+
+def _too_large_error() -> ApiError:
+    """The refusal of a body over the limit (from its length, or while reading a body without one)."""
+    limit = current_app.config["IC_UPLOAD_MAX_BYTES"] // 2**20
+    return ApiError(413, "too_large", f"檔案超過 {limit} MB 上限，系統未接收此檔案。")
 
 
 @bp.errorhandler(ApiError)
@@ -59,7 +72,7 @@ def _receive(kind: str):
         while chunk := request.stream.read(CHUNK):
             size += len(chunk)
             if size > uploads.max_bytes(config, kind):
-                raise ApiError(413, "too_large", f"檔案超過 {uploads.max_bytes(config, kind) // 2**20} MB 上限。")
+                raise _too_large_error()
             digest.update(chunk)
             spool.write(chunk)
         institution, module_no = his_api.verify(config, signed, kind, digest.hexdigest())
@@ -74,7 +87,7 @@ def _receive(kind: str):
         try:
             upload = uploads.receive(config, storage_for(config), sender, kind, spool, name, {}, channel="api")
         except uploads.TooLarge:
-            raise ApiError(413, "too_large", "檔案超過上限。") from None
+            raise _too_large_error() from None
     return jsonify(_state(upload)), 202
 
 

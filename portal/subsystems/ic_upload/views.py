@@ -8,6 +8,7 @@ from flask_login import current_user, login_required
 from portal.htmx import render_page
 from portal.logic import institution_files, menu, uploads
 from portal.models.base import utcnow
+from portal.models.institution_files import InstitutionFile
 from portal.subsystems import upload_pages
 from portal.upload_limits import large_upload
 
@@ -23,8 +24,9 @@ def _range(kind: str):
     rows = [] if errors else upload_pages.uploads_between(kind, days, 500)
     person_id = current_user.person.id if current_user.person else None
     keep = institution_files.retention(current_app.config)
-    reports = {listed.file.id: listed for listed in institution_files.with_states(
-        [r.report for r in rows if r.report_id], person_id, utcnow(), keep)}
+    # the reports in one query (r.report would ask once per row)
+    files = InstitutionFile.select().where(InstitutionFile.id.in_([r.report_id for r in rows if r.report_id]))
+    reports = {listed.file.id: listed for listed in institution_files.with_states(files, person_id, utcnow(), keep)}
     return rows, reports, errors, shown
 
 
