@@ -7,7 +7,7 @@
 #   make bench-files   AES packaging vs bare pyzipper, 下載捷徑專區 over 1,000,000 file rows on SQLite
 #                      and PostgreSQL, peak RSS packaging a 1 GB file
 #   make bench-uploads upload checks: MB/s beside a parse-only pass (5 MB and 200 MB claims, 20 MB IC day),
-#                      peak RSS checking a 1 GB claim
+#                      peak RSS checking a 1 GB claim, upload → 檢核完成 through gunicorn and a real worker
 
 PYTHON ?= python3
 VENV   := .venv

@@ -52,7 +52,7 @@ def seed_demo():
 
     config = current_app.config
     with database.connection_context():
-        counts = demo.load_all(storage_for(config))
+        counts = demo.load_all(storage_for(config), config)
         job = feeds.request_rebuild(config)
     click.echo("示範資料：" + "、".join(f"{k} {v} 筆" for k, v in counts.items()))
     click.echo(f"已排入工作 #{job.id}（更新公告訂閱來源），狀態：{job.state_label}")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from typing import BinaryIO
@@ -80,8 +81,20 @@ class _Case:
     orders: list = field(default_factory=list)
 
 
-def check_claims(upload: BinaryIO, form: ClaimsForm, limits: archive.Limits, cap: int = 10_000) -> Outcome:
-    """Check an uploaded claims ZIP; the Outcome is refused, clean, or lists what to correct."""
+# What the upload indicators (SPEC U5) compare with the IC-card uploads, per 門診 case:
+# (d3 ID, d9 就醫日期, d1 案件分類, d30 醫事人員, d19 主診斷, d39 合計點數, d40 部分負擔, 藥品/診療代號, d29 就醫序號)
+CaseFacts = Callable[[tuple], None]
+# 藥品 and 診療: the orders every card upload carries too (特材 has no settled MB2 type in 2.0, FORMATS §3.5)
+_COMPARED_ORDER_TYPES = frozenset({"1", "2"})
+
+
+def check_claims(upload: BinaryIO, form: ClaimsForm, limits: archive.Limits, cap: int = 10_000,
+                 facts: CaseFacts | None = None) -> Outcome:
+    """Check an uploaded claims ZIP; the Outcome is refused, clean, or lists what to correct.
+
+    `facts`, when given, receives each 門診 case's CaseFacts as it is read (a 1 GB file has
+    too many cases to keep them in memory).
+    """
     outcome = Outcome(profile=f"claims_{form.kind}", cap=cap)
     codes = catalogue("claims_error_codes")
     stream = None
@@ -92,7 +105,7 @@ def check_claims(upload: BinaryIO, form: ClaimsForm, limits: archive.Limits, cap
             raise Rejected(codes.finding(ARCHIVE_CODES[problem.kind], limit=limits.max_uncompressed // 2**20)) \
                 from None
         outcome.entry_name = name
-        checker = ClaimsChecker(form, outcome)
+        checker = ClaimsChecker(form, outcome, facts)
         try:
             checker.feed(stream)
         except archive.ArchiveProblem as problem:
@@ -109,10 +122,11 @@ def check_claims(upload: BinaryIO, form: ClaimsForm, limits: archive.Limits, cap
 class ClaimsChecker(XmlStream):
     """The 門診 profile (住院 shares the stages; its case rules differ, see InpatientRules)."""
 
-    def __init__(self, form: ClaimsForm, outcome: Outcome):
+    def __init__(self, form: ClaimsForm, outcome: Outcome, facts: CaseFacts | None = None):
         super().__init__()
         self.form = form
         self.out = outcome
+        self.facts = facts
         self.codes = catalogue("claims_error_codes")
         self.fields: dict[str, FieldSpec] = load("claims_op_fields" if form.kind == "op" else "claims_ip_fields")
         self.required = defaultdict(set)
@@ -508,6 +522,10 @@ class OutpatientRules(_Rules):
             self.flag("R433", "d45")
         if not case.orders:
             self.flag("R434")
+        if self.checker.facts is not None:
+            self.checker.facts((v.get("d3", ""), v.get("d9", ""), d1, v.get("d30", ""), v.get("d19", ""), total, copay,
+                                " ".join(o.get("p4", "") for o in case.orders if o.get("p3") in _COMPARED_ORDER_TYPES),
+                                v.get("d29", "")))
         self.sum_claim += claim
         self.sum_copay += copay
         self.copay_cases += copay > 0

@@ -507,7 +507,11 @@ class IcChecker(XmlStream):
         if rec.blocking:
             self.out.invalid_records += 1
             self.out.invalid_orders += len(rec.orders)
-        self.pending.append((key, fmt, rec.index, len(rec.orders), rec.blocking))
+        code_tag = t.get("order_code") or ""
+        facts = (v.get(t.get("doctor") or "", ""), v.get(DIAGNOSES[self.version == "2.0"][0], ""),
+                 v.get(t.get("op_fee") or "", ""), v.get(t.get("op_copay") or "", ""),
+                 " ".join(o[code_tag] for o in rec.orders if o.get(code_tag)))
+        self.pending.append((key, fmt, rec.index, len(rec.orders), rec.blocking, facts))
 
     # -- history -------------------------------------------------------------------------------------
 
@@ -518,7 +522,7 @@ class IcChecker(XmlStream):
         for start in range(0, len(self.pending), HISTORY_BATCH):
             batch = self.pending[start:start + HISTORY_BATCH]
             known = self.history([item[0] for item in batch if item[0].pid])
-            for key, fmt, index, orders, blocking in batch:
+            for key, fmt, index, orders, blocking, facts in batch:
                 code = _history_code(version, fmt, known.get(key, [])) if fmt in formats else ""
                 if code:
                     finding = self.codes.finding(code, field=self.tag.get("pid") or "", record=index,
@@ -528,7 +532,7 @@ class IcChecker(XmlStream):
                         self.out.invalid_records += 1
                         self.out.invalid_orders += orders
                         blocking = True
-                self.out.keys.append((key.pid, key.visit, key.category, fmt, not blocking))
+                self.out.keys.append((key.pid, key.visit, key.category, fmt, not blocking, *facts))
 
 
 def _history_code(version: str, fmt: str, earlier: Iterable[tuple[str, bool]]) -> str:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import tempfile
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from portal.checks.findings import Finding
@@ -26,7 +28,10 @@ class Outcome:
     counts: Counter = field(default_factory=Counter)  # findings by severity
     codes: Counter = field(default_factory=Counter)  # findings by code
     listed: list[Finding] = field(default_factory=list)
-    keys: list[tuple] = field(default_factory=list)  # IC: keys of valid RECs, for history (C001, Y009)
+    # IC: every REC as (pid, visit, category, format, valid, doctor, main dx, fee, copay, order codes), stored for
+    # the history checks (C001, Y009) and the upload indicators (SPEC U5)
+    keys: list[tuple] = field(default_factory=list)
+    cases: Spool | None = None  # claims: each 門診 case's facts, when the caller asked for them
 
     def add(self, finding: Finding) -> None:
         """Count a finding and keep it for the report while under the cap."""
@@ -88,3 +93,34 @@ class Outcome:
             "errors": self.errors, "warnings": self.warnings, "listed": len(self.listed),
             "codes": dict(self.codes.most_common(50)),
         }
+
+
+class Spool:
+    """Rows of short strings kept in a temporary file as they come and read back once.
+
+    The case facts of a 1 GB claims file (hundreds of thousands of cases) stay off the heap.
+    """
+
+    def __init__(self, in_memory: int = 8 * 2**20):
+        # in memory up to a clinic's month of cases, on disk past that; owned by the Spool
+        self._file = tempfile.SpooledTemporaryFile(max_size=in_memory)  # noqa: SIM115
+        self.count = 0
+
+    def __del__(self):
+        # A caller that never got to close() (a check whose result was not recorded) drops the file here.
+        self._file.close()
+
+    def append(self, row: tuple) -> None:
+        """Keep one row (tabs and line breaks inside values become spaces)."""
+        line = "\t".join(str(v).replace("\t", " ").replace("\r", " ").replace("\n", " ") for v in row)
+        self._file.write(line.encode("utf-8", "replace") + b"\n")
+        self.count += 1
+
+    def __iter__(self) -> Iterator[tuple[str, ...]]:
+        self._file.seek(0)
+        for line in self._file:
+            yield tuple(line.decode("utf-8").rstrip("\n").split("\t"))
+
+    def close(self) -> None:
+        """Drop the file."""
+        self._file.close()

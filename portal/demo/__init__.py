@@ -11,7 +11,7 @@ from datetime import date, time
 from pathlib import Path
 
 from portal.db import database
-from portal.demo import authority, documents, institution_files, member_news
+from portal.demo import authority, documents, institution_files, member_news, uploads
 from portal.logic import announcements as announcement_logic
 from portal.logic.roc_dates import taipei_to_utc
 from portal.logic.sanitize import clean_html
@@ -44,8 +44,11 @@ def read(name: str) -> dict:
         return tomllib.load(fh)
 
 
-def load_all(storage) -> dict[str, int]:
-    """Load every demo file; returns how many rows of each kind the demo holds."""
+def load_all(storage, config=None) -> dict[str, int]:
+    """Load every demo file; returns how many rows of each kind the demo holds.
+
+    With the app's config, also the demo uploads (their checks need the upload settings).
+    """
     with database.atomic():
         return {
             "announcements": load_announcements(read("announcements"), storage),
@@ -55,6 +58,8 @@ def load_all(storage) -> dict[str, int]:
             "faq": load_faq(read("faq")),
             "policies": load_policies(read("policies")),
             "appointments": authority.load(read("authority")),
+            # uploads first: the report of the one with errors is one of the institution's files
+            **({"uploads": uploads.load(storage, config)} if config is not None else {}),
             "institution_files": institution_files.load(storage),
             **{f"member_{key}": count for key, count in member_news.load(storage).items()},
         }

@@ -13,6 +13,7 @@ import json
 import re
 import secrets
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from typing import BinaryIO
@@ -22,8 +23,9 @@ from peewee import IntegrityError
 from portal import jobqueue
 from portal.checks import archive
 from portal.checks.claims import ClaimsForm, check_claims
+from portal.checks.fields import roc_datetime
 from portal.checks.ic import IcForm, RecKey, check_ic
-from portal.checks.outcome import Outcome
+from portal.checks.outcome import Outcome, Spool
 from portal.checks.report import ReportMeta, claims_text, findings_csv, ic_text
 from portal.db import database, write_transaction
 from portal.logic import audit, institution_files
@@ -32,9 +34,10 @@ from portal.logic.roc_dates import taipei_to_utc, to_taipei
 from portal.models.base import utcnow
 from portal.models.files import StoredFile
 from portal.models.jobs import Job
-from portal.models.uploads import IcRecord, Upload
+from portal.models.uploads import ClaimCase, IcRecord, Upload
 
 CHUNK = 1024 * 1024
+ON_TIME = timedelta(hours=24)  # daily uploads must reach NHIA within 24 hours of the visit (FORMATS §3.1)
 RECEIPT_PREFIX = {"claims": "A", "ic": "I", "ic_precheck": "P"}
 SERVICE = {"claims": "RWP", "ic": "IPA", "ic_precheck": "IPA"}
 # InstitutionFile.category of each kind's reports (A.02.03 lists "precheck")
@@ -206,7 +209,16 @@ def run_check(config, storage, upload: Upload, now: datetime | None = None) -> O
                                      fee_month=form.get("fee_month", ""),
                                      medical_category=form.get("medical_category", ""), today=received.date(),
                                      review=bool(form.get("review")))
-            return check_claims(fh, claims_form, limits(config), config["REPORT_MAX_ROWS"])
+            cases = Spool() if claims_form.kind == "op" else None
+            try:
+                outcome = check_claims(fh, claims_form, limits(config), config["REPORT_MAX_ROWS"],
+                                       cases.append if cases else None)
+            except BaseException:
+                if cases:
+                    cases.close()
+                raise
+            outcome.cases = cases
+            return outcome
         history = ic_history(upload.institution_id, upload.id) if upload.kind == "ic" else _no_history
         return check_ic(fh, IcForm(code, received), limits(config), history, config["REPORT_MAX_ROWS"])
 
@@ -258,8 +270,18 @@ def report_files(upload: Upload, outcome: Outcome, finished: datetime) -> tuple[
 
 
 def record_result(storage, upload: Upload, outcome: Outcome, finished: datetime | None = None) -> Upload:
-    """Store the outcome: counters, IC keys, the report (handed to the institution); all or nothing."""
-    finished = finished or utcnow()
+    """Store the outcome: counters, IC records, claim cases, the report (handed to the institution); all or nothing.
+
+    The outcome's case spool is consumed (closed) either way.
+    """
+    try:
+        return _record(storage, upload, outcome, finished or utcnow())
+    finally:
+        if outcome.cases is not None:
+            outcome.cases.close()
+
+
+def _record(storage, upload: Upload, outcome: Outcome, finished: datetime) -> Upload:
     needs_report = outcome.rejected is not None or outcome.total_findings > 0
     with write_transaction():
         if needs_report and upload.report_id is None:
@@ -271,14 +293,57 @@ def record_result(storage, upload: Upload, outcome: Outcome, finished: datetime 
                 medical_category=upload.form_values.get("medical_category", ""), content_type="text/plain", at=finished)
         if upload.kind == "ic":
             IcRecord.delete().where(IcRecord.upload == upload.id).execute()
-            rows = [{"institution": upload.institution_id, "upload": upload.id, "pid": pid[:10], "visit": visit[:13],
-                     "category": category[:2], "format": fmt[:1], "valid": valid}
-                    for pid, visit, category, fmt, valid in dict.fromkeys(outcome.keys)]
-            for start in range(0, len(rows), 500):
-                IcRecord.insert_many(rows[start:start + 500]).on_conflict_ignore().execute()
+            received = to_taipei(upload.received_at).replace(tzinfo=None)
+            rows = (ic_record_row(upload, received, key) for key in dict.fromkeys(outcome.keys))
+            _insert(IcRecord, rows)
+        elif upload.kind == "claims" and outcome.cases is not None:
+            ClaimCase.delete().where(ClaimCase.upload == upload.id).execute()
+            if outcome.rejected is None:
+                fee_month = upload.form_values.get("fee_month", "")[:5]
+                _insert(ClaimCase, (claim_case_row(upload, fee_month, facts) for facts in outcome.cases))
         _apply(upload, outcome, finished)
         upload.save()
     return upload
+
+
+def _insert(model, rows: Iterable[dict], batch: int = 500) -> None:
+    """insert_many in batches (SQLite caps the variables of one statement)."""
+    chunk = []
+    for row in rows:
+        chunk.append(row)
+        if len(chunk) == batch:
+            model.insert_many(chunk).on_conflict_ignore().execute()
+            chunk = []
+    if chunk:
+        model.insert_many(chunk).on_conflict_ignore().execute()
+
+
+def ic_record_row(upload: Upload, received: datetime, key: tuple) -> dict:
+    """The IcRecord of one REC: its key, validity, whether it came within 24 hours, and its compared fields."""
+    pid, visit, category, fmt, valid, doctor, diagnosis, fee, copay, codes = key
+    visited = roc_datetime(visit)
+    return {"institution": upload.institution_id, "upload": upload.id, "pid": pid[:10], "visit": visit[:13],
+            "category": category[:2], "format": fmt[:1], "valid": valid,
+            "on_time": None if visited is None else received - visited <= ON_TIME,
+            "doctor": doctor[:10], "diagnosis": diagnosis.replace(".", "")[:9], "fee": _whole(fee),
+            "copay": _whole(copay), "order_codes": codes}
+
+
+def claim_case_row(upload: Upload, fee_month: str, facts: tuple) -> dict:
+    """The ClaimCase of one 門診 case (facts as check_claims hands them)."""
+    pid, visit, case_type, doctor, diagnosis, fee, copay, codes, serial = facts
+    return {"institution": upload.institution_id, "upload": upload.id, "fee_month": fee_month, "pid": pid[:10],
+            "visit": visit[:7], "case_type": case_type[:2], "doctor": doctor[:10],
+            "diagnosis": diagnosis.replace(".", "")[:9], "fee": _whole(fee) or 0, "copay": _whole(copay) or 0,
+            "order_codes": codes, "serial": serial[:4]}
+
+
+def _whole(text) -> int | None:
+    """An amount as an int; None when it is not a whole number (the check reported that)."""
+    text = str(text).strip()
+    if text.lstrip("-").isdigit() and len(text) <= 10:
+        return int(text)
+    return None
 
 
 def _apply(upload: Upload, outcome: Outcome, finished: datetime) -> None:

@@ -22,7 +22,7 @@ from portal.models.modules import SecurityModule
 from portal.models.pki import CrlCache
 from portal.models.policies import PolicyPage, PolicySection
 from portal.models.sessions import LoginThrottle, LoginTransaction, UserSession
-from portal.models.uploads import ApiNonce, IcRecord, Upload
+from portal.models.uploads import ApiNonce, ClaimCase, IcRecord, Upload
 
 ALL_MODELS = [
     StoredFile,
@@ -63,6 +63,7 @@ ALL_MODELS = [
     Package,
     Upload,
     IcRecord,
+    ClaimCase,
     ApiNonce,
 ]
 

@@ -85,21 +85,49 @@ class Upload(BaseModel):
 
 
 class IcRecord(BaseModel):
-    """One REC received in an IC-card upload: its key and whether it was valid (C001, C002, Y009, Y010)."""
+    """One REC received in an IC-card upload: its key and whether it was valid (C001, C002, Y009, Y010),
+    and what the upload indicators compare with the claims (SPEC U5)."""
 
     institution = ForeignKeyField(Institution, on_delete="CASCADE")
     upload = ForeignKeyField(Upload, backref="records_seen", on_delete="CASCADE")
     pid = CharField(max_length=10)
-    visit = CharField(max_length=13)
+    visit = CharField(max_length=13)  # 就診日期時間 YYYMMDDHHMMSS (ROC, Taipei)
     category = CharField(max_length=2)
     format = CharField(max_length=1)
     valid = BooleanField()
+    on_time = BooleanField(null=True)  # received within 24 hours of the visit; None when the visit time is unreadable
+    doctor = CharField(max_length=10, default="")
+    diagnosis = CharField(max_length=9, default="")
+    fee = IntegerField(null=True)  # 門診醫療費用(當次)
+    copay = IntegerField(null=True)  # 門診部分負擔費用(當次)
+    order_codes = TextField(default="")  # the MB2 order codes, space-separated
 
     class Meta:
         indexes = (
             (("institution", "pid", "visit", "category"), False),
             (("upload", "pid", "visit", "category"), True),
+            (("institution", "visit"), False),
         )
+
+
+class ClaimCase(BaseModel):
+    """One 門診 case of a checked claims pre-check: what the upload indicators compare (SPEC U5)."""
+
+    institution = ForeignKeyField(Institution, on_delete="CASCADE")
+    upload = ForeignKeyField(Upload, backref="cases", on_delete="CASCADE")
+    fee_month = CharField(max_length=5)
+    pid = CharField(max_length=10)
+    visit = CharField(max_length=7)  # d9 就醫日期 YYYMMDD
+    case_type = CharField(max_length=2)
+    doctor = CharField(max_length=10, default="")
+    diagnosis = CharField(max_length=9, default="")
+    fee = IntegerField(default=0)  # d39 合計點數
+    copay = IntegerField(default=0)  # d40 部分負擔點數
+    order_codes = TextField(default="")  # 藥品 and 診療 codes (p4), space-separated
+    serial = CharField(max_length=4, default="")  # d29 就醫序號
+
+    class Meta:
+        indexes = ((("institution", "fee_month"), False),)
 
 
 class ApiNonce(BaseModel):

@@ -18,6 +18,7 @@ from portal.models import (
     Faq,
     FaqCategory,
     Job,
+    Upload,
 )
 from portal.models.base import utcnow
 
@@ -138,9 +139,13 @@ def test_demo_seed_loads_and_is_idempotent(any_db_app):
     from portal import demo
     from portal.storage import storage_for
 
-    first = demo.load_all(storage_for(any_db_app.config))
-    second = demo.load_all(storage_for(any_db_app.config))
+    first = demo.load_all(storage_for(any_db_app.config), any_db_app.config)
+    second = demo.load_all(storage_for(any_db_app.config), any_db_app.config)
     assert first == second and first["announcements"] >= 40 and first["downloads"] >= 40
+    # the demo uploads were checked on the spot, on this database too
+    assert first["uploads"] > 20
+    assert {(u.kind, u.state, u.result) for u in Upload.select()} == {
+        ("ic", "done", "ok"), ("claims", "done", "ok"), ("claims", "done", "errors")}
 
 
 def test_any_change_to_appointments_grants_or_services_moves_the_access_version():

@@ -13,6 +13,7 @@ from portal.checks import samples
 from portal.checks.archive import Limits
 from portal.checks.claims import ClaimsForm, check_claims
 from portal.checks.ic import IcForm, RecKey, check_ic
+from portal.checks.outcome import Spool
 from portal.checks.report import ReportMeta, claims_text, findings_csv, ic_text
 
 TODAY = date(2026, 11, 23)
@@ -53,7 +54,7 @@ def run(mutation: samples.Mutation, history=None):
             outcome = check_claims(io.BytesIO(data), claims_form(**fields), LIMITS)
         else:
             outcome = check_ic(io.BytesIO(data), IcForm(form["institution"], NOW), LIMITS, history or remembered)
-            for pid, visit, category, fmt, valid in outcome.keys:
+            for pid, visit, category, fmt, valid, *_facts in outcome.keys:
                 stored.setdefault(RecKey(pid, visit, category), []).append((fmt, valid))
     return outcome
 
@@ -69,6 +70,27 @@ def test_the_valid_ic_examples_are_accepted(version):
     outcome = check_ic(io.BytesIO(samples.valid_ic_example(version, today=TODAY)), IcForm("3501200000", NOW), LIMITS)
     assert outcome.ok and outcome.version == version and outcome.listed == []
     assert (outcome.records, outcome.valid_records, outcome.orders, outcome.valid_orders) == (1, 1, 3, 3)
+
+
+@pytest.mark.parametrize("version", ["1.0", "2.0"])
+def test_each_rec_keeps_what_the_indicators_compare(version):
+    outcome = check_ic(io.BytesIO(samples.valid_ic_example(version, today=TODAY)), IcForm("3501200000", NOW), LIMITS)
+    (pid, visit, category, fmt, valid, doctor, diagnosis, fee, copay, codes), = outcome.keys
+    assert (pid, category, fmt, valid) == ("A123456789", "01", "1" if version == "1.0" else "A", True)
+    assert visit == samples.roc_date(TODAY - timedelta(days=1)) + "093015"
+    assert (doctor, diagnosis, fee, copay, codes) == ("E120000001", "J069", "406", "50",
+                                                      "AC37603100 A013382100 A037807100")
+
+
+def test_each_outpatient_case_is_handed_on_with_what_the_indicators_compare():
+    cases = []
+    outcome = check_claims(zipped(samples.valid_claims_example()), claims_form(), LIMITS, facts=cases.append)
+    assert outcome.ok
+    assert cases == [
+        ("A123456789", "1130702", "01", "E120000001", "J069", 406, 50, "AC37603100 A013382100 A037807100", "0012"),
+        ("K109876546", "1130705", "01", "E120000001", "J069", 373, 0, "AC37603100", "0003"),
+        ("F131104093", "1130715", "04", "E120000001", "I10", 563, 70, "AB57740100 AC25866100", "0013"),
+    ]  # the 診察費 lines (p3 0) are not compared
 
 
 @pytest.mark.parametrize("mutation_id", sorted(samples.MUTATIONS, key=lambda m: (m[0], int(m[1:]))))
@@ -262,3 +284,12 @@ def test_inpatient_findings_use_the_outpatient_codes_and_name_inpatient_tags():
 def test_an_inpatient_file_sent_as_outpatient_is_refused():
     outcome = check_claims(zipped(inpatient_claim(3).encode("cp950")), claims_form(), LIMITS)
     assert outcome.rejected.code == "R203"
+
+
+@pytest.mark.parametrize("in_memory", [10, 2**20])  # spilled to disk, kept in memory
+def test_a_spool_gives_back_its_rows_with_tabs_and_line_breaks_flattened(in_memory):
+    spool = Spool(in_memory)
+    spool.append(("A123456789", "a\tb", "c\nd", 5))
+    spool.append(("",))
+    assert list(spool) == [("A123456789", "a b", "c d", "5"), ("",)] and spool.count == 2
+    spool.close()
