@@ -36,7 +36,8 @@ def _fast_pattern(numeric: bool, length: int | None, fixed: bool, decimals: int 
     if numeric:
         number = ("-?" if signed else "") + "[0-9]+" + (f"(?:\\.[0-9]{{1,{decimals}}})?" if decimals else "")
         return re.compile(f"(?=.{size}$){number}$")
-    return re.compile(f".{size}$", re.S)
+    # no space at either end: such a value goes the slow way, which strips it first
+    return re.compile(f"(?=.{size}$)\\S(?:.*\\S)?$", re.S)
 
 
 def _int(text: str) -> int | None:
@@ -139,6 +140,8 @@ def decimal(text: str | None, default: str = "0") -> Decimal:
 
 def points(text: str | None) -> int:
     """An integer points field (missing = 0)."""
+    if text and text.isdigit() and text.isascii():
+        return int(text)
     return int(decimal(text))
 
 

@@ -175,6 +175,32 @@ class IcChecker(XmlStream):
 
     # -- structure -----------------------------------------------------------------------------------
 
+    # The expat handlers themselves, with a short path for the common element: a known field in
+    # its section with a plain ASCII value (one Python call per element instead of two). Only
+    # containers count towards XmlStream's depth; fields cannot nest (Y005).
+    def _start(self, tag: str, attrs) -> None:
+        if self.leaf is None and self.target is not None:
+            spec = self.fields.get(tag)
+            if spec is not None and spec.section == self.stack[-1]:
+                self._text = ""
+                self.leaf = spec
+                return
+        super()._start(tag, attrs)
+        if self.leaf is not None:
+            self.depth -= 1
+
+    def _end(self, tag: str) -> None:
+        spec = self.leaf
+        if spec is None:
+            super()._end(tag)
+            return
+        self.leaf = None
+        text = self._text
+        if spec.section and text.isascii() and spec.fast.match(text):
+            self.target[spec.tag] = text
+        else:
+            self._value(spec, text.strip())
+
     def start(self, tag: str) -> None:
         """Track RECS/REC/MSH/MB/MB1/MB2 and open fields."""
         stack = self.stack
@@ -241,12 +267,7 @@ class IcChecker(XmlStream):
         return spec
 
     def end(self, tag: str, text: str) -> None:
-        """Keep field values; check a finished REC."""
-        spec = self.leaf
-        if spec is not None:
-            self.leaf = None
-            self._value(spec, text.strip())
-            return
+        """Check a finished REC (fields end in _end)."""
         self.stack.pop()
         if tag == "REC":
             if "MSH" not in self.rec.sections:

@@ -156,10 +156,14 @@ class XmlStream:
         self.end(tag, text)
 
     def _chars(self, data):
-        # buffer_text hands a leaf's text over in one piece, except past a buffer boundary
-        self._text = self._text + data if self._text else data
-        if len(self._text) > self.max_text:
-            self.problem("text", *self.position(), "")
+        # buffer_text hands a leaf's text over in one piece (at most buffer_size = max_text
+        # characters), except past a buffer boundary: only a joined text can be too long
+        if self._text:
+            self._text += data
+            if len(self._text) > self.max_text:
+                self.problem("text", *self.position(), "")
+        else:
+            self._text = data
 
     def start_position(self, tag: str, text: str) -> tuple[int, int]:
         """Where the start tag of the element now closing stood (during `end`): line and character."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from portal.logic.text import fold_fullwidth
 
@@ -24,6 +25,7 @@ def has_id_shape(text: str) -> bool:
     return bool(_CITIZEN_OR_NEW_ARC.match(text) or _OLD_ARC.match(text))
 
 
+@lru_cache(maxsize=65_536)  # upload checks ask about the same doctors and patients again and again
 def is_valid(text: str) -> bool:
     """Shape and checksum of a national ID, new-format ARC or old-format ARC."""
     if _CITIZEN_OR_NEW_ARC.match(text):
