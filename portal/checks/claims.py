@@ -56,7 +56,7 @@ _SHAPES = {
 }
 _ORG = re.compile(r"^[0-9]{6}[0-9A-Z]{3}[0-9]$")
 _VISIT_SERIAL = re.compile(r"^(0[0-9]{3}|1[0-4][0-9]{2}|1500|IC[0-9A-Z]{2})$")
-_NO_MAIN_DIAGNOSIS = frozenset({"08", "28", "A3"})
+NO_MAIN_DIAGNOSIS = frozenset({"08", "28", "A3"})  # 案件分類 without d19 (R415)
 _T_SUBTOTALS = (("t17", ("t7", "t9", "t11", "t13", "t15")), ("t18", ("t8", "t10", "t12", "t14", "t16")),
                 ("t23", ("t19", "t21")), ("t24", ("t20", "t22")), ("t29", ("t25", "t27")), ("t30", ("t26", "t28")))
 
@@ -525,7 +525,7 @@ class OutpatientRules(_Rules):
         total, copay, claim = points(v.get("d39")), points(v.get("d40")), points(v.get("d41"))
         if copay_row is not None and copay_row.get("exempt") == "1" and copay > 0:
             self.flag("R414", "d40", d15=v["d15"])
-        if not v.get("d19") and d1 not in _NO_MAIN_DIAGNOSIS:
+        if not v.get("d19") and d1 not in NO_MAIN_DIAGNOSIS:
             self.flag("R415", "d19")
         self.diagnoses(("d19", "d20", "d21", "d22", "d23"), v, visit)
         self.procedures(("d24", "d25", "d26"), v)

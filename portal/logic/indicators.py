@@ -22,6 +22,8 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import ROUND_DOWN, Decimal
 
+from portal.checks.claims import NO_MAIN_DIAGNOSIS
+from portal.checks.ic import ANOMALY
 from portal.models.uploads import ClaimCase, IcRecord, Upload
 
 TARGET = Decimal(90)
@@ -29,7 +31,7 @@ LISTED = 50  # cases listed per month under 未上傳 and 比對不符
 # 2.0 資料格式 C 註銷 / D 刪除 / E 取消註銷 are not visits (FORMATS §3.5.1); ZA / ZB cancel earlier ones
 NOT_VISITS_FORMATS = frozenset({"C", "D", "E"})
 NOT_VISITS_CATEGORIES = frozenset({"ZA", "ZB"})
-NO_MAIN_DIAGNOSIS = frozenset({"08", "28", "A3"})  # 案件分類 without d19 (claims R415)
+ANOMALY_FORMATS = ANOMALY["1.0"] | ANOMALY["2.0"]  # 異常上傳 (and its 補正)
 AUDIT_MONTHS = ("01", "04", "07", "10")  # 每季第1個月為勾稽月份 (SEED-004 三(四)1)
 FIELD_NAMES = {"doctor": "醫事人員ID", "diagnosis": "主診斷", "fee": "申報金額", "copay": "部分負擔", "orders": "醫令"}
 
@@ -128,7 +130,7 @@ def compute(month: str, ic_rows: list[IcRow], case_rows: list[CaseRow], pharmacy
     on_time = anomalies = 0
     for (pid, visit, _category), rows in visits.items():
         on_time += any(r.on_time for r in rows)
-        anomalies += any(r.format in ("2", "4", "B") for r in rows)
+        anomalies += any(r.format in ANOMALY_FORMATS for r in rows)
         by_day[pid, visit[:7]].extend(rows)
     result = Month(month, [], uploaded=len(visits), late=len(visits) - on_time, anomalies=anomalies,
                    cases=len(case_rows))
@@ -210,8 +212,8 @@ def month_figures(institution, month: str) -> Month:
         IcRecord.select(IcRecord.pid, IcRecord.visit, IcRecord.category, IcRecord.format, IcRecord.valid,
                         IcRecord.on_time, IcRecord.doctor, IcRecord.diagnosis, IcRecord.fee, IcRecord.copay,
                         IcRecord.order_codes)
-        .join(Upload).where((IcRecord.institution == institution.id) & (Upload.kind == "ic")
-                            & (IcRecord.visit >= month) & (IcRecord.visit < next_month(month)))
+        .where((IcRecord.institution == institution.id)  # only 健保卡就醫資料上傳 (kind ic) keeps RECs
+               & (IcRecord.visit >= month) & (IcRecord.visit < next_month(month)))
         .tuples())]
     sources = claim_sources(institution.id, month)
     case_rows = [CaseRow(*row) for row in (

@@ -212,9 +212,9 @@ def run_check(config, storage, upload: Upload, now: datetime | None = None) -> O
             cases = Spool() if claims_form.kind == "op" else None
             try:
                 outcome = check_claims(fh, claims_form, limits(config), config["REPORT_MAX_ROWS"],
-                                       cases.append if cases else None)
+                                       cases.append if cases is not None else None)
             except BaseException:
-                if cases:
+                if cases is not None:
                     cases.close()
                 raise
             outcome.cases = cases
