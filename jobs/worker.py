@@ -14,6 +14,7 @@ import logging
 from rq.worker import Worker
 
 from jobs import context
+from portal.checks.warmup import warm_up
 from portal.jobqueue import redis_connection
 
 JOB_MONITORING_INTERVAL = 5
@@ -50,6 +51,10 @@ def main(argv=None) -> None:
     config = context.config()
     logging.basicConfig(level=config["LOG_LEVEL"], format="%(asctime)s worker %(levelname)s %(message)s")
     logging.getLogger("rq").setLevel(config["RQ_LOG_LEVEL"])
+    try:  # before RQ forks a work horse per job, so each inherits the loaded tables
+        warm_up()
+    except Exception:  # a check loads what it needs itself; a slower first check beats no worker
+        logging.getLogger(__name__).exception("warm-up failed")
     build_worker(config).work(burst=args.burst, with_scheduler=True, logging_level=config["RQ_LOG_LEVEL"])
 
 

@@ -12,7 +12,7 @@ import re
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 from typing import BinaryIO
 
 from portal.checks import archive, tables
@@ -319,6 +319,9 @@ class _Rules:
         self.payment = tables.codes("payment_categories")
         self.copay = tables.by_code("copay_codes")
         self.order_types = tables.by_code("order_types_claims")
+        # 醫令類別 -> the key its points are summed under (the subtotal column's p3; 5/6/7 add to 診療 with 2)
+        self.subtotal_kind = {kind: _SUBTOTAL_KIND.get(row["subtotal"], kind)
+                              for kind, row in self.order_types.items() if row.get("subtotal")}
         self.frequencies = tables.codes("frequencies")
         self.routes = tables.codes("routes")
         self.anomalies = tables.codes("anomaly_codes")
@@ -336,7 +339,7 @@ class _Rules:
         self.current: _Case | None = None
         self.key: tuple = ()
         self._ids: dict[str, str] = {}
-        self._moments: dict[str, datetime | None] = {}
+        self._times: dict[tuple, bool] = {}
         self._points: dict[tuple, int] = {}
 
     def flag(self, code: str, tag: str = "", order: dict | None = None, **params) -> None:
@@ -377,14 +380,20 @@ class _Rules:
         elif verdict == "shape" and shape_code:
             self.flag(shape_code, tag)
 
-    def moment(self, text: str) -> datetime | None:
-        """roc_datetime, remembered: a case's order lines share their 執行時間."""
-        known = self._moments.get(text, _UNSEEN)
-        if known is _UNSEEN:
-            known = self._moments[text] = roc_datetime(text)
-            if len(self._moments) > _MEMO_SIZE:
-                self._moments.clear()
-        return known
+    def times(self, order: dict, first: date | None, last: date | None) -> None:
+        """R507: 執行時間 起 ≤ 迄, both within the visit (first … last); remembered, as a case's order lines
+        share their 執行時間 and a day's cases their dates."""
+        start, stop = order.get("p14"), order.get("p15")
+        if not start and not stop:
+            return
+        key = (start, stop, first, last)
+        wrong = self._times.get(key)
+        if wrong is None:
+            if len(self._times) > _MEMO_SIZE:
+                self._times.clear()
+            wrong = self._times[key] = _times_wrong(start, stop, first, last)
+        if wrong:
+            self.flag("R507", "p14", order)
 
     def expected_points(self, quantity: str | None, price: str | None, rate: str | None) -> int:
         """點數 = round_half_up(總量 × 單價 × 支付成數 / 100), remembered: the same lines recur."""
@@ -459,6 +468,16 @@ class _Rules:
 
 
 _MASTER_NAMES = {"drug": "藥品主檔", "fee": "支付標準檔", "material": "特材主檔"}
+
+
+def _times_wrong(start: str | None, stop: str | None, first: date | None, last: date | None) -> bool:
+    """Whether 執行時間 起/迄 (YYYMMDDHHMM) break R507: unreadable, reversed, or outside first … last."""
+    begin, end = roc_datetime(start) if start else None, roc_datetime(stop) if stop else None
+    if (start and (begin is None or len(start) != 11)) or (stop and (end is None or len(stop) != 11)):
+        return True
+    if begin and end and begin > end:
+        return True
+    return any(moment and first and last and not first <= moment.date() <= last for moment in (begin, end))
 
 
 def icd_edition(visit: date | None) -> str:
@@ -536,17 +555,15 @@ class OutpatientRules(_Rules):
         self.person("d31", v.get("d31"), "R421", "R421")
         if v.get("d28") not in (None, "0", "1", "2", "6"):
             self.flag("R422", "d28")
-        sums = self.orders(case, visit, ended or visit)
-        drug_days = [points(o.get("p1")) for o in case.orders if o.get("p3") == "1" and o.get("p1")]
-        if drug_days and points(v.get("d27")) < max(drug_days):
+        sums, drug_days, firsts, compared = self.orders(case, visit, ended or visit)
+        if drug_days is not None and points(v.get("d27")) < drug_days:
             self.flag("R423", "d27")
         for kind, tag, code in self._SUBTOTALS:
             if points(v.get(tag)) != sums[kind]:
                 self.flag(code, tag, a=points(v.get(tag)), b=sums[kind])
         for kind, code_tag, points_tag, code in (("0", "d35", "d36", "R427"), ("9", "d37", "d38", "R428")):
-            lines = [o for o in case.orders if o.get("p3") == kind]
             if points(v.get(points_tag)) != sums[kind] or (
-                    lines and v.get(code_tag) and v.get(code_tag) != lines[0].get("p4")):
+                    kind in firsts and v.get(code_tag) and v.get(code_tag) != firsts[kind]):
                 self.flag(code, points_tag)
         parts = sum(points(v.get(t)) for t in ("d32", "d33", "d34", "d36", "d38"))
         if total != parts:
@@ -566,7 +583,7 @@ class OutpatientRules(_Rules):
             self.flag("R434")
         if self.checker.facts is not None:
             self.checker.facts((v.get("d3", ""), v.get("d9", ""), d1, v.get("d30", ""), v.get("d19", ""), total, copay,
-                                " ".join(o.get("p4", "") for o in case.orders if o.get("p3") in _COMPARED_ORDER_TYPES),
+                                " ".join(compared),
                                 v.get("d29", "")))
         self.sum_claim += claim
         self.sum_copay += copay
@@ -577,19 +594,31 @@ class OutpatientRules(_Rules):
             self.pairs[pair[0]][1] += claim
         self.finish_case()
 
-    def orders(self, case: _Case, first: date | None, last: date | None) -> dict[str, int]:
-        """Stage 5 for every order line; returns Σp12 by 醫令類別 (subtotal column)."""
+    def orders(self, case: _Case, first: date | None, last: date | None) -> tuple[dict, int | None, dict, list]:
+        """Stage 5 for every order line. Returns, from the same pass: Σp12 by 醫令類別 (subtotal column),
+        the longest 給藥日份 of a drug line (None without one), the first p4 of each p3, and the 藥品/診療
+        codes the upload indicators compare."""
         sums = defaultdict(int)
         sequence = []
+        days = None
+        firsts: dict[str, str] = {}
+        compared = []
         for order in case.orders:
+            p3 = order.get("p3")
+            firsts.setdefault(p3, order.get("p4"))
+            if p3 in _COMPARED_ORDER_TYPES:
+                compared.append(order.get("p4", ""))
+            if p3 == "1" and order.get("p1"):
+                length = points(order["p1"])
+                days = length if days is None or length > days else days
             kind = self.order_code(order, "p3", "p4")
             declared = points(order.get("p12"))
             expected = self.expected_points(order.get("p10"), order.get("p11"), order.get("p8"))
             if declared != expected:
                 self.flag("R505", "p12", order, a=declared, b=expected)
-            row = self.order_types.get(kind)
-            if row and row.get("subtotal"):
-                sums[_SUBTOTAL_KIND.get(row["subtotal"], kind)] += declared
+            subtotal = self.subtotal_kind.get(kind)
+            if subtotal is not None:
+                sums[subtotal] += declared
             if kind == "1":
                 if not (order.get("p1") and order.get("p7") and order.get("p9")):
                     self.flag("R506", "p1", order)
@@ -606,24 +635,7 @@ class OutpatientRules(_Rules):
         numbers = [int(s) for s in sequence if s.isdigit()]
         if sorted(numbers) != list(range(1, len(sequence) + 1)):
             self.flag("R504", "p13")
-        return sums
-
-    def times(self, order: dict, first: date | None, last: date | None) -> None:
-        """R507: 執行時間 起 ≤ 迄, both within the visit (d9 … d10 or d9)."""
-        start, stop = order.get("p14"), order.get("p15")
-        if not start and not stop:
-            return
-        begin, end = self.moment(start) if start else None, self.moment(stop) if stop else None
-        if (start and (begin is None or len(start) != 11)) or (stop and (end is None or len(stop) != 11)):
-            self.flag("R507", "p14", order)
-            return
-        if begin and end and begin > end:
-            self.flag("R507", "p14", order)
-            return
-        for moment in (begin, end):
-            if moment and first and last and not first <= moment.date() <= last:
-                self.flag("R507", "p14", order)
-                return
+        return sums, days, firsts, compared
 
     def totals(self, t: dict) -> None:
         """Stage 6: the 總表 against the cases read."""

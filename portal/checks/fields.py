@@ -33,11 +33,12 @@ class FieldSpec:
 def _fast_pattern(numeric: bool, length: int | None, fixed: bool, decimals: int | None, signed: bool):
     """One regex deciding the common case (ASCII, right type, right length) in a single C call."""
     size = f"{{{length}}}" if fixed and length else (f"{{1,{length}}}" if length else "+")
+    # \Z, not $: $ also matches before a final line break, and such a value must be stripped first
     if numeric:
         number = ("-?" if signed else "") + "[0-9]+" + (f"(?:\\.[0-9]{{1,{decimals}}})?" if decimals else "")
-        return re.compile(f"(?=.{size}$){number}$")
+        return re.compile(f"(?=.{size}\\Z){number}\\Z")
     # no space at either end: such a value goes the slow way, which strips it first
-    return re.compile(f"(?=.{size}$)\\S(?:.*\\S)?$", re.S)
+    return re.compile(f"(?=.{size}\\Z)\\S(?:.*\\S)?\\Z", re.S)
 
 
 def _int(text: str) -> int | None:
@@ -94,6 +95,7 @@ def number_format(spec: FieldSpec) -> str:
     return text + (f"，小數{spec.decimals}位" if spec.decimals else "，整數")
 
 
+@lru_cache(maxsize=4096)  # visit and birth dates recur case after case
 def roc_date(text: str | None) -> date | None:
     """YYYMMDD → date, None when missing or not a calendar day."""
     if not text or len(text) != 7 or not text.isdigit():

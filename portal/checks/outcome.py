@@ -112,7 +112,9 @@ class Spool:
 
     def append(self, row: tuple) -> None:
         """Keep one row (tabs and line breaks inside values become spaces)."""
-        line = "\t".join(str(v).replace("\t", " ").replace("\r", " ").replace("\n", " ") for v in row)
+        line = "\t".join(map(str, row))
+        if line.count("\t") != len(row) - 1 or "\n" in line or "\r" in line:  # rare: flatten value by value
+            line = "\t".join(str(v).replace("\t", " ").replace("\r", " ").replace("\n", " ") for v in row)
         self._file.write(line.encode("utf-8", "replace") + b"\n")
         self.count += 1
 

@@ -103,9 +103,9 @@ def full_check(path: Path) -> tuple[float, object]:
 
 def bench_throughput(base: Path, sizes: dict[str, int], rounds: int) -> None:
     """Measurement 1."""
-    from portal.checks import tables
+    from portal.checks.warmup import warm_up
 
-    tables.icd_codes("cm"), tables.icd_codes("pcs")  # loaded once per worker process, not per file
+    warm_up()  # as jobs.worker does before forking: tables loaded once per worker process, then frozen
     print(f"1. Full check beside parse-only over the same bytes; {rounds} rounds, medians; "
           f"targets >= {SPEED_TARGET} MB/s and <= {RATIO_TARGET}x")
     print(f"{'file':<22}{'XML MB':>8}{'records':>9}{'parse MB/s':>12}{'check MB/s':>12}{'ratio':>7}  verdict")

@@ -129,6 +129,18 @@ def test_undecodable_bytes_are_located_on_their_line():
     assert outcome.rejected.message.startswith(f"第[{line}]列；第[")
 
 
+def test_a_value_with_a_line_break_before_its_closing_tag_reads_as_the_value():
+    # Pretty-printing HIS exports break lines inside tags; the value is what stands between the breaks.
+    xml = samples.valid_claims_example()
+    for written in (b"<d8>01\n</d8>", b"<d8>01 </d8>", b"<d8>\n  01\n</d8>"):
+        broken = xml.replace(b"<d8>01</d8>", written, 1)
+        assert broken != xml
+        outcome = check_claims(zipped(broken), claims_form(), LIMITS)
+        assert outcome.ok and not outcome.listed, (written, outcome.listed)
+    unknown = check_claims(zipped(xml.replace(b"<d8>01</d8>", b"<d8>0Z\n</d8>", 1)), claims_form(), LIMITS)
+    assert [f.code for f in unknown.listed] == ["R411"]  # the value itself is still judged
+
+
 def test_big5_user_defined_characters_warn_in_names_and_refuse_elsewhere():
     xml = samples.valid_claims_example()
     in_name = xml.replace("王小明".encode("cp950"), b"\xfa\x40" + "小明".encode("cp950"), 1)
@@ -293,3 +305,18 @@ def test_a_spool_gives_back_its_rows_with_tabs_and_line_breaks_flattened(in_memo
     spool.append(("",))
     assert list(spool) == [("A123456789", "a b", "c d", "5"), ("",)] and spool.count == 2
     spool.close()
+
+
+def test_the_worker_warm_up_checks_the_examples_and_keeps_the_tables_loaded(monkeypatch):
+    # jobs.worker runs this before RQ forks a work horse per upload; it must not fail quietly.
+    from portal.checks import tables, warmup
+
+    tables.icd_codes.cache_clear()
+    checked = []
+    real_claims, real_ic = warmup.check_claims, warmup.check_ic
+    monkeypatch.setattr(warmup, "check_claims", lambda *a, **k: checked.append(real_claims(*a, **k)) or checked[-1])
+    monkeypatch.setattr(warmup, "check_ic", lambda *a, **k: checked.append(real_ic(*a, **k)) or checked[-1])
+    warmup.warm_up(freeze=False)
+    assert [o.profile for o in checked] == ["claims_op", "ic", "ic"]
+    assert all(o.rejected is None for o in checked), [o.rejected for o in checked]
+    assert tables.icd_codes.cache_info().currsize == 2  # both ICD-10 lists, read once for every later check
