@@ -17,6 +17,7 @@ from typing import BinaryIO
 
 from portal.checks import archive, tables
 from portal.checks.fields import (
+    PASSED_MAX,
     FieldSpec,
     decimal,
     load,
@@ -73,7 +74,7 @@ class ClaimsForm:
     review: bool = False  # 醫令程序審查預檢: also check order codes against the masters
 
 
-@dataclass
+@dataclass(slots=True)
 class _Case:
     """The case being read: its fields, order lines and where it starts."""
 
@@ -228,7 +229,12 @@ class ClaimsChecker(XmlStream):
         if spec is not None:
             self.leaf = None
             value = self._text
-            if value.isascii() and spec.fast.match(value):  # FieldSpec.fast: no further form check
+            passed = spec.passed
+            if value in passed:
+                self.target[spec.tag] = value
+            elif value.isascii() and spec.fast.match(value):  # FieldSpec.fast: no further form check
+                if len(passed) < PASSED_MAX:
+                    passed.add(value)
                 self.target[spec.tag] = value
             else:
                 self._value(spec, value)
@@ -277,9 +283,11 @@ class ClaimsChecker(XmlStream):
 
     def _require(self, section: str, values: dict) -> None:
         """R212: a required tag of the section is missing."""
-        missing = self.required[section].difference(values)
-        if missing:
-            self.here("R212", tag=min(missing, key=lambda t: self.fields[t].order))
+        required = self.required[section]
+        if values.keys() >= required:  # compared in place: no set is built for the usual complete section
+            return
+        missing = required.difference(values)
+        self.here("R212", tag=min(missing, key=lambda t: self.fields[t].order))
 
     def _total_against_form(self) -> None:
         """Stage 3 (R301–R307): the 總表 must describe this upload, sent by this institution, now."""

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from functools import lru_cache
 
 from portal.checks import tables
 
+PASSED_MAX = 1024
 _NUMBER = re.compile(r"^-?[0-9]+(\.[0-9]+)?$")
 
 
@@ -28,6 +29,9 @@ class FieldSpec:
     signed: bool
     order: int
     fast: re.Pattern | None = None  # an ASCII value matching this needs no further form check
+    # values seen to match `fast` (a field's codes, dates and amounts recur): a set lookup instead of
+    # a regex; shared by the checks of a process, at most PASSED_MAX each
+    passed: set = field(default_factory=set, compare=False, repr=False)
 
 
 def _fast_pattern(numeric: bool, length: int | None, fixed: bool, decimals: int | None, signed: bool):

@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from typing import BinaryIO
 
 from portal.checks import archive, tables
-from portal.checks.fields import FieldSpec, decimal, load, roc_date, roc_datetime, value_problem
+from portal.checks.fields import PASSED_MAX, FieldSpec, decimal, load, roc_date, roc_datetime, value_problem
 from portal.checks.findings import Rejected, catalogue
 from portal.checks.outcome import Outcome
 from portal.checks.xmlstream import XmlStream, has_uda
@@ -196,7 +196,12 @@ class IcChecker(XmlStream):
             return
         self.leaf = None
         text = self._text
-        if spec.section and text.isascii() and spec.fast.match(text):
+        passed = spec.passed
+        if text in passed:  # only values that passed below are in it
+            self.target[spec.tag] = text
+        elif spec.section and text.isascii() and spec.fast.match(text):
+            if len(passed) < PASSED_MAX:
+                passed.add(text)
             self.target[spec.tag] = text
         else:
             self._value(spec, text.strip())

@@ -320,3 +320,12 @@ def test_the_worker_warm_up_checks_the_examples_and_keeps_the_tables_loaded(monk
     assert [o.profile for o in checked] == ["claims_op", "ic", "ic"]
     assert all(o.rejected is None for o in checked), [o.rejected for o in checked]
     assert tables.icd_codes.cache_info().currsize == 2  # both ICD-10 lists, read once for every later check
+
+
+def test_a_value_valid_in_one_field_is_still_judged_in_another():
+    # The checkers remember values that passed a field's form check; that memory is per field.
+    xml = samples.valid_claims_example()
+    for _ in range(2):
+        assert check_claims(zipped(xml), claims_form(), LIMITS).ok  # 1130702 passes as d9 就醫日期
+    outcome = check_claims(zipped(xml.replace(b"<d8>01</d8>", b"<d8>1130702</d8>", 1)), claims_form(), LIMITS)
+    assert outcome.rejected.code == "R209" and "'d8'" in outcome.rejected.message
