@@ -42,7 +42,6 @@ _CONTAINERS = {"tdata": ("", 1), "ddata": ("", 2), "dhead": ("ddata", 1), "dbody
                "pdata": ("dbody", 10_000)}
 _REPEATABLE = frozenset({"ddata", "pdata"})
 _MEMO_SIZE = 50_000  # entries each per-check memo keeps before starting over
-_UNSEEN = object()
 _PROBLEM_CODES = {"encoding": "R201", "declaration": "R202", "junk": "R203", "malformed": "R204",
                   "doctype": "R205", "depth": "R208", "text": "R209"}
 ARCHIVE_CODES = {"not_zip": "R101", "entries": "R102", "name": "R103", "corrupt": "R104", "too_big": "R105"}
